@@ -1,0 +1,8 @@
+//! # drydock-codegen: Rust code from drydock's IR
+//!
+//! Turns a versioned [`drydock_ir::Api`] into Rust source: models, a reqwest
+//! client and axum server stubs, built as `syn` trees with `quote!` and
+//! formatted by `prettyplease`.
+//!
+//! Architecture invariant: emitters read only the IR, never YAML or OpenAPI
+//! documents, and their output depends only on their input (same IR, same bytes).

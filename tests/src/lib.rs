@@ -1,0 +1,11 @@
+//! Shared set-up for drydock's cross-crate tests (paths to the specs and the workspace).
+
+use std::path::PathBuf;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}

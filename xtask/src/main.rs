@@ -1,0 +1,5 @@
+//! drydock's build tasks.
+
+fn main() {
+    println!("xtask: in progress");
+}
