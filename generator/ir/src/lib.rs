@@ -67,10 +67,15 @@ impl Api {
 
     /// A struct type's field, searching its shapes newest first.
     pub fn field(&self, type_name: &str, field: &str) -> Option<&Field> {
-        self.types.get(type_name)?.shapes.iter().rev().find_map(|s| match &s.value {
-            TypeShape::Struct(st) => st.fields.iter().find(|f| f.name == field),
-            _ => None,
-        })
+        self.types
+            .get(type_name)?
+            .shapes
+            .iter()
+            .rev()
+            .find_map(|s| match &s.value {
+                TypeShape::Struct(st) => st.fields.iter().find(|f| f.name == field),
+                _ => None,
+            })
     }
 }
 
@@ -390,6 +395,34 @@ pub struct Operation {
     pub security: Vec<String>,
     /// Where the operation stands in the newest spec, as a JSON pointer.
     pub origin: String,
+    /// Ids the same method and path had in older versions (Docker renamed
+    /// `ContainerArchiveHead` to `ContainerArchiveInfo` in 1.28), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_ids: Vec<String>,
+}
+
+impl Operation {
+    /// The path with parameter names blanked (`/containers/{}/json`): the
+    /// identity of an endpoint across versions that rename its parameters.
+    pub fn path_shape(&self) -> String {
+        let mut out = String::with_capacity(self.path.len());
+        let mut in_param = false;
+        for c in self.path.chars() {
+            match c {
+                '{' => {
+                    in_param = true;
+                    out.push('{');
+                }
+                '}' => {
+                    in_param = false;
+                    out.push('}');
+                }
+                _ if in_param => {}
+                _ => out.push(c),
+            }
+        }
+        out
+    }
 }
 
 /// Where a parameter is sent.

@@ -97,9 +97,22 @@ impl Folder<'_> {
                 }
             }
         }
+        // An endpoint is its method and path; a new id for it is a rename.
         for (id, op) in next.operations {
-            match acc.operations.get_mut(&id) {
-                Some(existing) => self.fold_operation(existing, op),
+            let same_endpoint = acc
+                .operations
+                .iter()
+                .find(|(_, o)| o.method == op.method && o.path_shape() == op.path_shape())
+                .map(|(k, _)| k.clone());
+            match same_endpoint.and_then(|k| acc.operations.remove(&k)) {
+                Some(mut existing) => {
+                    if existing.id != id {
+                        existing.former_ids.push(existing.id.clone());
+                        existing.id = id.clone();
+                    }
+                    self.fold_operation(&mut existing, op);
+                    acc.operations.insert(id, existing);
+                }
                 None => {
                     acc.operations.insert(id, op);
                 }
@@ -419,6 +432,16 @@ components:
         assert_eq!(x.shapes.len(), 2);
         assert!(matches!(x.shapes[0].value, TypeShape::Alias { .. }));
         assert!(matches!(x.shapes[1].value, TypeShape::Struct(_)));
+    }
+
+    #[test]
+    fn a_renamed_operation_keeps_one_entry_with_its_former_id() {
+        let old = V1.replace("ThingList", "ListThings");
+        let api = merge(vec![api("1.0", &old), api("2.0", V2)]).unwrap();
+        assert!(!api.operations.contains_key("ListThings"));
+        let op = &api.operations["ThingList"];
+        assert_eq!(op.former_ids, ["ListThings"]);
+        assert_eq!(op.versions.to_string(), "1.0..=2.0");
     }
 
     #[test]

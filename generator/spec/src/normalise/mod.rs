@@ -750,6 +750,7 @@ impl<'a> Normaliser<'a> {
             hijack,
             security,
             origin: format!("#{pointer}"),
+            former_ids: Vec::new(),
         })
     }
 
