@@ -15,7 +15,8 @@
 //! overlays add with their evidence: `x-drydock-stream` on an operation
 //! (`json`, `multiplexed` or `raw`: its success body is a stream of that kind)
 //! and `x-drydock-hijack` (the operation may take over the connection). A
-//! documented `101` response also marks an operation as hijacking.
+//! documented `101` alone does not mark hijacking: Docker's specs document
+//! `101` on log endpoints that never upgrade.
 
 mod view;
 

@@ -74,6 +74,7 @@ paths:
     post:
       operationId: PetAttach
       x-drydock-stream: multiplexed
+      x-drydock-hijack: true
       responses:
         "101": {description: hijacked}
         "200":
@@ -225,7 +226,7 @@ fn parameters_carry_location_json_encoding_and_collection_format() {
 }
 
 #[test]
-fn vendor_extensions_and_101_mark_streams_and_hijacking() {
+fn vendor_extensions_mark_streams_and_hijacking() {
     let api = normalise_yaml(PETS).unwrap().api;
     let op = &api.operations["PetAttach"];
     assert!(op.hijack);
