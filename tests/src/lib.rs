@@ -1,5 +1,7 @@
 //! Shared set-up for drydock's cross-crate tests (paths to the specs and the workspace).
 
+pub mod dockerd;
+
 use std::path::PathBuf;
 
 /// The workspace root.
