@@ -1,4 +1,39 @@
 //! # drydock-runtime: the hand-written half of drydock's Docker client and server
 //!
-//! What generated code links against: API versions and negotiation, errors,
-//! and Docker's stream formats.
+//! What generated code links against:
+//!
+//! - [`version`]: the [`ApiVersion`] type, the supported range
+//!   ([`MIN_API`]..=[`MAX_API`]), [`negotiate`] and version gates.
+//! - [`error`]: the one [`Error`] type every operation returns.
+//! - [`frames`]: Docker's multiplexed stdout/stderr stream (attach, exec, logs).
+//! - [`json_stream`]: streams of JSON messages (pull progress, events, stats).
+//! - [`body_stream`]: running either decoder over an HTTP body's chunks.
+//! - [`filters`]: the `filters` query parameter, both wire forms.
+//! - [`auth`]: the `X-Registry-Auth` and `X-Registry-Config` headers.
+//! - [`transport`] and [`connection`] (feature `client`, on by default):
+//!   turning `DOCKER_HOST` into a reqwest client, negotiating the version,
+//!   sending versioned requests and hijacking attach/exec connections.
+//!
+//! Architecture invariant: the shared modules (everything but `transport`
+//! and `connection`) do no I/O of their own and depend on neither reqwest
+//! nor axum, so server builds (`default-features = false,
+//! features = ["server"]`) never compile the HTTP client.
+
+pub mod auth;
+pub mod body_stream;
+#[cfg(feature = "client")]
+pub mod connection;
+pub mod error;
+pub mod filters;
+pub mod frames;
+pub mod json_stream;
+#[cfg(feature = "client")]
+pub mod transport;
+pub mod version;
+
+pub use error::{Error, FrameErrorKind};
+pub use filters::Filters;
+pub use version::{ApiVersion, MAX_API, MIN_API, negotiate, require_version};
+
+/// Result type of the runtime and of generated code.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
