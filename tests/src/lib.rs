@@ -2,6 +2,9 @@
 
 pub mod dockerd;
 
+pub mod reference_doc;
+pub mod schema_check;
+
 use std::path::PathBuf;
 
 /// The workspace root.
