@@ -7,6 +7,7 @@
 //! - [`error`]: the one [`Error`] type every operation returns.
 //! - [`frames`]: Docker's multiplexed stdout/stderr stream (attach, exec, logs).
 //! - [`json_stream`]: streams of JSON messages (pull progress, events, stats).
+//! - [`model`]: the trait generated models implement to know their API versions.
 //! - [`body_stream`]: running either decoder over an HTTP body's chunks.
 //! - [`filters`]: the `filters` query parameter, both wire forms.
 //! - [`auth`]: the `X-Registry-Auth` and `X-Registry-Config` headers.
@@ -27,6 +28,7 @@ pub mod error;
 pub mod filters;
 pub mod frames;
 pub mod json_stream;
+pub mod model;
 #[cfg(feature = "client")]
 pub mod transport;
 pub mod version;
