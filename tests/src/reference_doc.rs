@@ -34,6 +34,9 @@ pub struct DocumentedEndpoint {
     pub line: usize,
     /// Query parameters named in the `Query parameters` list or in an example request URL.
     pub query_params: BTreeSet<String>,
+    /// Filter names the `filters` query parameter lists (see [`filter_names`]), when
+    /// the endpoint documents one.
+    pub filters: Option<BTreeSet<String>>,
     /// Example requests and responses, in document order.
     pub examples: Vec<Example>,
 }
@@ -115,6 +118,7 @@ pub fn parse(text: &str) -> ReferenceDoc {
     let mut section = String::new();
     let mut in_endpoint = false;
     let mut in_query_list = false;
+    let mut in_filters = false;
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
@@ -131,10 +135,12 @@ pub fn parse(text: &str) -> ReferenceDoc {
                 section: section.clone(),
                 line: i + 1,
                 query_params: query_of(line).collect(),
+                filters: None,
                 examples: Vec::new(),
             });
             in_endpoint = true;
             in_query_list = false;
+            in_filters = false;
         } else if in_endpoint && let Some(endpoint) = endpoints.last_mut() {
             if let Some(kind) = example_heading(line) {
                 let (example, next) = read_example(&lines, i + 1, kind);
@@ -151,16 +157,52 @@ pub fn parse(text: &str) -> ReferenceDoc {
                 in_query_list = line.to_ascii_lowercase().contains("query parameters");
             } else if in_query_list {
                 if let Some(name) = list_item_name(line) {
+                    in_filters = name == "filters";
+                    if in_filters {
+                        endpoint.filters = Some(filter_names(line));
+                    }
                     endpoint.query_params.insert(name);
                 } else if !line.trim().is_empty() && !line.starts_with([' ', '\t', '-']) {
                     // Any other paragraph at the left margin ends the list.
                     in_query_list = false;
+                    in_filters = false;
+                } else if in_filters && let Some(filters) = endpoint.filters.as_mut() {
+                    filters.extend(filter_names(line));
                 }
             }
         }
         i += 1;
     }
     ReferenceDoc { endpoints }
+}
+
+/// Names of the filters a `filters` description lists: the name opening each list
+/// item (`` - `status=`(...) ``, `` - `before`=(...) ``) and each inline
+/// `` `name=value` `` (`` There is one available filter: `dangling=true` ``).
+/// Works on the Markdown reference and on the specs' descriptions alike.
+pub fn filter_names(text: &str) -> BTreeSet<String> {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut names = BTreeSet::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if let Some(item) = trimmed.strip_prefix(['-', '+', '*'])
+            && let Some(code) = item.trim_start().strip_prefix('`')
+        {
+            let name: String = code.chars().take_while(|&c| is_name(c)).collect();
+            if !name.is_empty() {
+                names.insert(name);
+            }
+        }
+        for code in line.split('`').skip(1).step_by(2) {
+            if let Some((name, _)) = code.split_once('=')
+                && !name.is_empty()
+                && name.chars().all(is_name)
+            {
+                names.insert(name.to_string());
+            }
+        }
+    }
+    names
 }
 
 /// `` `GET /containers/(id or name)/json` `` → `("GET", "/containers/(id or name)/json")`;
@@ -329,6 +371,13 @@ mod tests {
         assert_eq!(top.examples[1].body, "{\"Titles\": []}");
         assert!(!top.is_experimental());
         assert!(doc.endpoints[1].is_experimental());
+    }
+
+    #[test]
+    fn filter_names_reads_list_items_and_inline_code() {
+        let text = "filters. There is one: `dangling=true`\n  -   `status=`(`a`|`b`)\n  -   `before`=(`<id>`)\n- `label=key` or `label=\"k=v\"`";
+        let names: Vec<String> = filter_names(text).into_iter().collect();
+        assert_eq!(names, ["before", "dangling", "label", "status"]);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use drydock_spec::manifest::{Manifest, SPECS_DIR_ENV, SpecSource, locate_mirror};
 use drydock_tests::reference_doc::{
-    self, DocumentedEndpoint, ExampleKind, ReferenceDoc, path_template,
+    self, DocumentedEndpoint, ExampleKind, ReferenceDoc, filter_names, path_template,
 };
 use drydock_tests::schema_check::SchemaChecker;
 use drydock_tests::workspace_root;
@@ -372,6 +372,52 @@ fn check_nothing_undocumented(version: &str) {
     );
 }
 
+/// Compares the filter names each documented `filters` parameter lists with those
+/// the derived spec's description of it lists.
+fn check_filters(version: &str) {
+    let spec = &derived()[version];
+    let mut described = BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let filters = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|p| p["in"] == "query" && p["name"] == "filters");
+            if let Some(filters) = filters {
+                let text = filters["description"].as_str().unwrap_or_default();
+                described.insert(
+                    (method.to_ascii_uppercase(), path_template(path)),
+                    filter_names(text),
+                );
+            }
+        }
+    }
+    let mut differences = Vec::new();
+    for e in stable_endpoints(&reference(version)) {
+        let (Some(documented), Some(spec_names)) = (
+            &e.filters,
+            described.get(&(e.method.clone(), e.template.clone())),
+        ) else {
+            continue;
+        };
+        if documented != spec_names {
+            differences.push(format!(
+                "{} (line {}): only documented {:?}, only in the spec {:?}",
+                e.label(),
+                e.line,
+                documented.difference(spec_names).collect::<Vec<_>>(),
+                spec_names.difference(documented).collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "v{version} filters differ from the doc:\n{}",
+        differences.join("\n")
+    );
+}
+
 /// The schema an example must match, or `None` when the spec declares no JSON body.
 fn example_schema(op: &Value, kind: ExampleKind, status: u16) -> Option<&Value> {
     match kind {
@@ -525,6 +571,16 @@ fn derived_v1_24_accepts_every_documented_json_example() {
 #[test]
 fn derived_v1_23_accepts_every_documented_json_example() {
     check_examples("1.23");
+}
+
+#[test]
+fn derived_v1_24_describes_the_documented_filters() {
+    check_filters("1.24");
+}
+
+#[test]
+fn derived_v1_23_describes_the_documented_filters() {
+    check_filters("1.23");
 }
 
 #[test]
