@@ -239,6 +239,20 @@ mod tests {
     }
 
     #[test]
+    fn alias_expansion_bomb_is_rejected_not_expanded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            let refs = vec![format!("*a{}", level - 1); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{refs}]\n"));
+        }
+        let error = parse_document("bomb.yaml", &text).expect_err("10^10 nodes");
+        assert!(
+            matches!(error, SpecError::Syntax { ref message, .. } if message.contains("repetition limit")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
     fn missing_file_is_an_io_error() {
         let error = load_document(Path::new("/nonexistent/drydock/spec.yaml")).expect_err("io");
         assert!(matches!(error, SpecError::Io { .. }));
