@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use drydock_spec::manifest::{Manifest, SPECS_DIR_ENV, SpecSource, locate_mirror};
+use drydock_spec::overlay::Overlay;
 use drydock_tests::reference_doc::{
     self, DocumentedEndpoint, ExampleKind, ReferenceDoc, filter_names, path_template,
 };
@@ -600,6 +601,27 @@ fn every_known_discrepancy_still_excuses_something() {
         "entries that excuse nothing any more (delete them):\n{}",
         stale.join("\n")
     );
+}
+
+#[test]
+fn every_overlay_action_states_its_evidence() {
+    for version in ["1.24", "1.23"] {
+        let file = workspace_root().join(format!("specs/docker/overlays/v{version}.yaml"));
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let overlay =
+            Overlay::parse(&file.display().to_string(), &text).unwrap_or_else(|e| panic!("{e}"));
+        let silent: Vec<&str> = overlay
+            .actions
+            .iter()
+            .filter(|a| a.description.as_deref().is_none_or(|d| d.trim().is_empty()))
+            .map(|a| a.target.as_str())
+            .collect();
+        assert!(
+            silent.is_empty(),
+            "v{version} actions without evidence: {silent:?}"
+        );
+    }
 }
 
 #[test]
