@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::DiffOptions;
 use crate::change::{Change, ChangeKind, Location, OperationRef, Side, type_label};
+use crate::inclusion::Inclusions;
 use crate::reach::Reachability;
 
 /// Collects the changes from one version to another.
@@ -18,6 +19,7 @@ pub(crate) struct Walk<'a> {
     from: &'a ApiVersion,
     to: &'a ApiVersion,
     reach: Reachability,
+    inclusions: Inclusions,
     options: &'a DiffOptions,
     changes: Vec<Change>,
 }
@@ -163,10 +165,12 @@ impl<'a> Walk<'a> {
         to: &'a ApiVersion,
         options: &'a DiffOptions,
     ) -> Vec<Change> {
+        let inclusions = Inclusions::find(api, from, to);
         let mut walk = Walk {
             from,
             to,
-            reach: Reachability::build(api, from, to),
+            reach: Reachability::build(api, from, to, &inclusions),
+            inclusions,
             options,
             changes: Vec::new(),
         };
@@ -463,7 +467,12 @@ impl<'a> Walk<'a> {
             .chain(&new.fields)
             .map(|f| f.name.as_str())
             .collect();
-        for name in names {
+        // Fields taken in from an included type are reported at that type.
+        let own: Vec<&str> = names
+            .into_iter()
+            .filter(|name| !self.inclusions.is_inherited(&ty.name, name))
+            .collect();
+        for name in own {
             let old_field = field_named(old, name);
             let new_field = field_named(new, name);
             let before = old_field.and_then(|f| present(&f.versions, &f.shapes, self.from));

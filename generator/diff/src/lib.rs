@@ -23,6 +23,7 @@
 
 mod change;
 mod compare;
+mod inclusion;
 mod reach;
 mod render;
 pub mod rules;

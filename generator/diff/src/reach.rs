@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use drydock_ir::{Api, ApiVersion, Operation, TypeRef, TypeShape};
 
 use crate::change::{OperationRef, Side};
+use crate::inclusion::Inclusions;
 
 /// Operations (and sides) that reach each named type in either of two versions.
 #[derive(Debug, Default)]
@@ -19,10 +20,13 @@ pub struct Reachability {
 impl Reachability {
     /// Follows every operation present in `from` or `to` through parameters,
     /// bodies, fields, array items, map values, aliases and union alternatives
-    /// present in either version.
-    pub fn build(api: &Api, from: &ApiVersion, to: &ApiVersion) -> Self {
+    /// present in either version, and from a struct to the types it includes.
+    pub fn build(api: &Api, from: &ApiVersion, to: &ApiVersion, inclusions: &Inclusions) -> Self {
         let in_pair = |set: &drydock_ir::VersionSet| set.contains(from) || set.contains(to);
-        let edges = type_edges(api, &in_pair);
+        let mut edges = type_edges(api, &in_pair);
+        for (whole, out) in edges.iter_mut() {
+            out.extend(inclusions.parts(whole).iter().map(String::as_str));
+        }
         let mut index = Reachability::default();
         for op in api.operations.values().filter(|op| in_pair(&op.versions)) {
             let op_ref = OperationRef::of(op);

@@ -810,3 +810,80 @@ fn diffing_backwards_reads_as_a_downgrade() {
     let kinds: Vec<ChangeKind> = report.changes.iter().map(|c| c.kind).collect();
     assert_eq!(kinds, [ChangeKind::OperationRemoved]);
 }
+
+/// The base API plus `ThingSpec`, which flattens `ThingConfig`'s fields (as
+/// `allOf` does) beside its own `Name`, sent by `POST /things/{id}/update`.
+fn with_flattened_config() -> drydock_ir::Api {
+    let mut api = base();
+    let mut spec_fields = fields(&mut api, "ThingConfig").clone();
+    spec_fields.push(field(
+        "Name",
+        both(),
+        field_shape(TypeRef::scalar(Scalar::String), false),
+    ));
+    api.types.insert(
+        "ThingSpec".to_string(),
+        struct_type("ThingSpec", spec_fields),
+    );
+    let mut update = operation("ThingUpdate", "POST", "/things/{id}/update", Vec::new());
+    update.request_body = Some(drydock_ir::RequestBody {
+        versions: both(),
+        description: None,
+        shapes: vec![Versioned::new(both(), json_body("ThingSpec", true))],
+    });
+    api.operations.insert(update.id.clone(), update);
+    api
+}
+
+#[test]
+fn field_added_to_a_flattened_type_is_reported_once_at_that_type() {
+    let mut api = with_flattened_config();
+    let color = field(
+        "Color",
+        only_new(),
+        field_shape(TypeRef::scalar(Scalar::String), false),
+    );
+    fields(&mut api, "ThingConfig").push(color.clone());
+    fields(&mut api, "ThingSpec").push(color);
+    let update_ref = json!({"method": "POST", "path": "/things/{id}/update", "id": "ThingUpdate"});
+    assert_eq!(
+        entries(&api),
+        json!([in_type(
+            "optional_field_added",
+            ("ThingConfig", Some("Color")),
+            json!(["request"]),
+            (json!(null), json!("string")),
+            (false, true),
+            json!([create_ref(), update_ref]),
+        )])
+    );
+}
+
+#[test]
+fn own_field_of_a_type_that_flattens_another_is_reported_at_it() {
+    let mut api = with_flattened_config();
+    field_mut(&mut api, "ThingSpec", "Name").versions = only_old();
+    let entries = entries(&api);
+    assert_eq!(entries.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        entries[0]["location"],
+        json!({"type": "ThingSpec", "field": "Name"})
+    );
+}
+
+#[test]
+fn a_field_that_differs_from_the_flattened_one_is_reported_at_both_types() {
+    let mut api = with_flattened_config();
+    // ThingSpec overrides Size with its own description: not the same field.
+    field_mut(&mut api, "ThingSpec", "Size").description = Some("Spec size.".to_string());
+    reshape_field(&mut api, "ThingConfig", "Size", |s| s.required = true);
+    reshape_field(&mut api, "ThingSpec", "Size", |s| s.required = true);
+    let entries = entries(&api);
+    let at: Vec<&Value> = entries
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| &e["location"]["type"])
+        .collect();
+    assert_eq!(at, [&json!("ThingConfig"), &json!("ThingSpec")]);
+}
