@@ -1941,6 +1941,17 @@ paths: {{}}
     }
 
     #[test]
+    fn deserialization_failure_inside_a_response_names_the_response_field() {
+        let error = convert_err(&format!(
+            "{HEADER}paths: {{/a: {{get: {{responses: {{200: {{description: [1]}}}}}}}}}}\n"
+        ));
+        assert_eq!(
+            invalid_pointer(error),
+            "/paths/~1a/get/responses/200/description"
+        );
+    }
+
+    #[test]
     fn unresolved_references_are_left_for_normalisation() {
         let out = convert(&format!(
             "{HEADER}paths:
