@@ -206,16 +206,14 @@ pub fn filter_names(text: &str) -> BTreeSet<String> {
 }
 
 /// `` `GET /containers/(id or name)/json` `` → `("GET", "/containers/(id or name)/json")`;
-/// a query string in the endpoint line is dropped.
+/// a query string or a trailing ` HTTP/1.1` in the endpoint line is dropped.
 fn endpoint_line(line: &str) -> Option<(&str, &str)> {
     let inner = line.trim().strip_prefix('`')?.strip_suffix('`')?;
     let (method, path) = inner.split_once(' ')?;
-    if !METHODS.contains(&method)
-        || !path.starts_with('/')
-        || path.contains(' ') && !path.contains('(')
-    {
+    if !METHODS.contains(&method) || !path.starts_with('/') {
         return None;
     }
+    let path = path.split(" HTTP/").next().unwrap_or(path);
     let path = path.split('?').next().unwrap_or(path);
     Some((method, path))
 }

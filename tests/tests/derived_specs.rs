@@ -314,7 +314,14 @@ const DOCUMENTED_BY_REFERENCE: &[(&str, &str, &str, &str)] = &[(
 fn check_documented_endpoints(version: &str) {
     let spec = &derived()[version];
     let ops = spec_operations(spec);
-    let missing: Vec<String> = stable_endpoints(&reference(version))
+    let doc = reference(version);
+    let documented = stable_endpoints(&doc);
+    assert!(
+        documented.len() > 50,
+        "v{version}: only {} endpoints parsed; is the doc parser broken?",
+        documented.len()
+    );
+    let missing: Vec<String> = documented
         .iter()
         .filter(|e| !ops.contains_key(&(e.method.clone(), e.template.clone())))
         .map(|e| format!("{} (line {})", e.label(), e.line))
@@ -600,6 +607,31 @@ fn every_known_discrepancy_still_excuses_something() {
         stale.is_empty(),
         "entries that excuse nothing any more (delete them):\n{}",
         stale.join("\n")
+    );
+}
+
+#[test]
+fn only_the_plugin_section_is_left_out_as_experimental() {
+    let v124 = reference("1.24");
+    let experimental: Vec<String> = v124
+        .endpoints
+        .iter()
+        .filter(|e| e.is_experimental())
+        .map(DocumentedEndpoint::label)
+        .collect();
+    assert!(
+        !experimental.is_empty(),
+        "v1.24.md documents plugins as experimental"
+    );
+    assert!(
+        experimental.iter().all(|label| label.contains("/plugins")),
+        "left out as experimental: {experimental:?}"
+    );
+    assert!(
+        reference("1.23")
+            .endpoints
+            .iter()
+            .all(|e| !e.is_experimental())
     );
 }
 
