@@ -20,6 +20,8 @@
 //! nor axum, so server builds (`default-features = false,
 //! features = ["server"]`) never compile the HTTP client.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod body_stream;
 #[cfg(feature = "client")]
