@@ -6,3 +6,12 @@
 //!
 //! Architecture invariant: emitters read only the IR, never YAML or OpenAPI
 //! documents, and their output depends only on their input (same IR, same bytes).
+
+mod docs;
+pub mod error;
+pub mod models;
+mod naming;
+mod space;
+
+pub use error::CodegenError;
+pub use models::{GeneratedFiles, emit_models};

@@ -1,0 +1,254 @@
+//! Rustdoc text for generated items: spec descriptions made safe for rustdoc
+//! and clippy, and the notes that say in which API versions an item exists.
+
+use drydock_ir::{ApiVersion, Scalar, TypeRef, VersionSet};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// "Since API 1.25.", "API 1.23 to 1.29.", "API 1.25 only.", or `None` when
+/// `set` holds every version of `scope` (the versions of the enclosing item).
+pub(crate) fn version_note(
+    set: &VersionSet,
+    scope: &[ApiVersion],
+    all: &[ApiVersion],
+) -> Option<String> {
+    if set.covers(scope) {
+        return None;
+    }
+    let described = set.describe(all);
+    Some(match described.strip_prefix("since ") {
+        Some(rest) => format!("Since API {rest}."),
+        None => format!("API {described}."),
+    })
+}
+
+/// How a type reference reads in a note (`int32`, `array of Mount`).
+pub(crate) fn describe_type_ref(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Named { name } => format!("`{name}`"),
+        TypeRef::Scalar { scalar } => format!("`{}`", scalar_label(*scalar)),
+        TypeRef::Array { items } => format!("array of {}", describe_type_ref(items)),
+        TypeRef::Map { values } => format!("map of {}", describe_type_ref(values)),
+        TypeRef::Any => "any value".to_string(),
+    }
+}
+
+/// The spec's spelling of a scalar (`type` and `format`).
+pub(crate) fn scalar_label(scalar: Scalar) -> &'static str {
+    match scalar {
+        Scalar::String => "string",
+        Scalar::Boolean => "boolean",
+        Scalar::I8 => "int8",
+        Scalar::I16 => "int16",
+        Scalar::I32 => "int32",
+        Scalar::I64 => "int64",
+        Scalar::U8 => "uint8",
+        Scalar::U16 => "uint16",
+        Scalar::U32 => "uint32",
+        Scalar::U64 => "uint64",
+        Scalar::F32 => "float",
+        Scalar::F64 => "double",
+        Scalar::DateTime => "date-time",
+        Scalar::Date => "date",
+        Scalar::Uuid => "uuid",
+        Scalar::Base64 => "byte",
+        Scalar::Binary => "binary",
+    }
+}
+
+/// A spec description as rustdoc lines.
+///
+/// Markdown stays Markdown, with what rustdoc or clippy would trip over
+/// rewritten: tabs become spaces, code fences without a language become
+/// `text` fences (rustdoc would compile them as doctests), indented code
+/// blocks become `text` fences, list continuation lines are indented to their
+/// item, and runs of blank lines collapse to one.
+pub(crate) fn description_lines(description: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut in_fence = false;
+    let mut in_indented_code = false;
+    // Column at which the current list item's text starts.
+    let mut item_indent: Option<usize> = None;
+    for raw in description
+        .replace('\t', "    ")
+        .replace("\r\n", "\n")
+        .lines()
+    {
+        let line = raw.trim_end();
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if in_fence {
+            if trimmed.starts_with("```") {
+                in_fence = false;
+                out.push("```".to_string());
+            } else {
+                out.push(line.to_string());
+            }
+            continue;
+        }
+        if in_indented_code {
+            if trimmed.is_empty() || indent >= 4 {
+                out.push(line.get(4..).unwrap_or("").to_string());
+                continue;
+            }
+            trim_trailing_blanks(&mut out);
+            out.push("```".to_string());
+            out.push(String::new());
+            in_indented_code = false;
+        }
+        if let Some(lang) = trimmed.strip_prefix("```") {
+            let lang = lang.trim();
+            let lang = if lang.is_empty() || lang == "rust" {
+                "text"
+            } else {
+                lang
+            };
+            out.push(format!(
+                "{}```{lang}",
+                " ".repeat(indent.min(item_indent.unwrap_or(0)))
+            ));
+            in_fence = true;
+            continue;
+        }
+        if trimmed.is_empty() {
+            item_indent = None;
+            if !out.last().is_none_or(String::is_empty) {
+                out.push(String::new());
+            }
+            continue;
+        }
+        if let Some(content) = list_item_content(trimmed) {
+            item_indent = Some(indent + content);
+            out.push(line.to_string());
+            continue;
+        }
+        match item_indent {
+            Some(column) => out.push(format!("{}{trimmed}", " ".repeat(column))),
+            None if indent >= 4 && out.last().is_none_or(String::is_empty) => {
+                in_indented_code = true;
+                out.push("```text".to_string());
+                out.push(line.get(4..).unwrap_or("").to_string());
+            }
+            None => out.push(trimmed.to_string()),
+        }
+    }
+    if in_fence || in_indented_code {
+        trim_trailing_blanks(&mut out);
+        out.push("```".to_string());
+    }
+    trim_trailing_blanks(&mut out);
+    out
+}
+
+/// The lines of a description, or the one `fallback` line when there is none:
+/// every generated item has documentation.
+pub(crate) fn described(
+    description: Option<&str>,
+    fallback: impl FnOnce() -> String,
+) -> Vec<String> {
+    description
+        .map(description_lines)
+        .filter(|lines| !lines.is_empty())
+        .unwrap_or_else(|| vec![fallback()])
+}
+
+fn trim_trailing_blanks(lines: &mut Vec<String>) {
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+}
+
+/// Where the text of a list item starts after its marker (`- `, `* `, `1. `), if `line` is one.
+fn list_item_content(line: &str) -> Option<usize> {
+    if line.starts_with("- ") || line.starts_with("* ") || line.starts_with("+ ") {
+        return Some(2);
+    }
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    if digits > 0 && (line[digits..].starts_with(". ") || line[digits..].starts_with(") ")) {
+        return Some(digits + 2);
+    }
+    None
+}
+
+/// Builds the doc of an item from paragraphs (each possibly several lines).
+pub(crate) fn doc_attrs(paragraphs: &[Vec<String>]) -> TokenStream {
+    let mut lines: Vec<String> = Vec::new();
+    for paragraph in paragraphs.iter().filter(|p| !p.is_empty()) {
+        if !lines.is_empty() {
+            lines.push(String::new());
+        }
+        lines.extend(paragraph.iter().cloned());
+    }
+    let attrs = lines.iter().map(|line| {
+        let text = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
+        quote!(#[doc = #text])
+    });
+    quote!(#(#attrs)*)
+}
+
+/// Builds an inner (`//!`) doc from lines.
+pub(crate) fn inner_doc_attrs(lines: &[&str]) -> TokenStream {
+    let attrs = lines.iter().map(|line| {
+        let text = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
+        quote!(#![doc = #text])
+    });
+    quote!(#(#attrs)*)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions(labels: &[&str]) -> Vec<ApiVersion> {
+        labels.iter().map(|l| ApiVersion::new(*l)).collect()
+    }
+
+    #[test]
+    fn version_notes_name_the_span_unless_it_covers_the_scope() {
+        let all = versions(&["1.23", "1.24", "1.25", "1.26"]);
+        let since = VersionSet::from_presence(&all, |v| v >= &ApiVersion::new("1.25"));
+        assert_eq!(
+            version_note(&since, &all, &all).as_deref(),
+            Some("Since API 1.25.")
+        );
+        let until = VersionSet::from_presence(&all, |v| v <= &ApiVersion::new("1.24"));
+        assert_eq!(
+            version_note(&until, &all, &all).as_deref(),
+            Some("API 1.23 to 1.24.")
+        );
+        assert_eq!(version_note(&since, &all[2..], &all), None);
+    }
+
+    #[test]
+    fn descriptions_lose_doctests_and_lazy_list_continuations() {
+        let text = "Intro.\n\n```\n{\"a\": 1}\n```\n\n- item one\ncontinued\n- item two\n\n\n    indented code\n\nEnd.\t";
+        assert_eq!(
+            description_lines(text),
+            [
+                "Intro.",
+                "",
+                "```text",
+                "{\"a\": 1}",
+                "```",
+                "",
+                "- item one",
+                "  continued",
+                "- item two",
+                "",
+                "```text",
+                "indented code",
+                "```",
+                "",
+                "End."
+            ]
+        );
+    }
+}
