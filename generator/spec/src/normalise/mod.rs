@@ -725,8 +725,7 @@ impl<'a> Normaliser<'a> {
             .extensions
             .get("x-drydock-hijack")
             .and_then(Value::as_bool)
-            == Some(true)
-            || responses.iter().any(|r| r.status == "101");
+            == Some(true);
         let security = op
             .security
             .as_ref()
@@ -1045,21 +1044,17 @@ impl<'a> Normaliser<'a> {
             content_types.insert(0, json);
         }
         let Some(primary) = content_types.first().cloned() else {
+            // A stream the spec gives no media type or schema for is still a
+            // stream: of untyped messages.
             return Ok(BodyShape {
-                kind: BodyKind::Empty,
+                kind: stream_kind(stream).unwrap_or(BodyKind::Empty),
                 content_types,
                 schema: None,
                 required: false,
             });
         };
         let media = &content[&primary];
-        let mut kind = body_kind(&primary);
-        kind = match stream {
-            Some("json") => BodyKind::JsonStream,
-            Some("multiplexed") => BodyKind::MultiplexedStream,
-            Some("raw") => BodyKind::RawStream,
-            _ => kind,
-        };
+        let mut kind = stream_kind(stream).unwrap_or_else(|| body_kind(&primary));
         let keeps_schema = matches!(
             kind,
             BodyKind::Json
@@ -1099,6 +1094,16 @@ fn push_field(fields: &mut Vec<Field>, field: Field) {
     match fields.iter_mut().find(|f| f.name == field.name) {
         Some(existing) => *existing = field,
         None => fields.push(field),
+    }
+}
+
+/// The body kind an `x-drydock-stream` value stands for.
+fn stream_kind(stream: Option<&str>) -> Option<BodyKind> {
+    match stream? {
+        "json" => Some(BodyKind::JsonStream),
+        "multiplexed" => Some(BodyKind::MultiplexedStream),
+        "raw" => Some(BodyKind::RawStream),
+        _ => None,
     }
 }
 
