@@ -3,52 +3,65 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An API version label such as `1.25` (Docker) or `2.1.0` (any other API).
 ///
 /// Ordering is numeric-aware: dotted segments that are numbers compare as
-/// numbers (`1.9 < 1.10`), other segments compare as text.
+/// numbers (`1.9 < 1.10`), other segments compare as text. The sort key is
+/// computed once, and clones share it, so comparing and cloning are cheap.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct ApiVersion(String);
+pub struct ApiVersion(Arc<VersionKey>);
+
+#[derive(PartialEq, Eq, Hash)]
+struct VersionKey {
+    label: String,
+    segments: Vec<Segment>,
+}
+
+#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Segment {
+    Number(u64),
+    Text(String),
+}
 
 impl ApiVersion {
     /// Builds a version from its label. Leading and trailing white space is trimmed.
     pub fn new(label: impl Into<String>) -> Self {
-        ApiVersion(label.into().trim().to_string())
+        let label = label.into().trim().to_string();
+        let segments = label
+            .split(['.', '-'])
+            .map(|s| match s.parse::<u64>() {
+                Ok(n) => Segment::Number(n),
+                Err(_) => Segment::Text(s.to_string()),
+            })
+            .collect();
+        ApiVersion(Arc::new(VersionKey { label, segments }))
     }
 
     /// The label as written (`1.25`).
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.0.label
     }
 
     /// Major and minor numbers when the label has the form `M.N`, as Docker's do.
     pub fn major_minor(&self) -> Option<(u32, u32)> {
-        let (major, minor) = self.0.split_once('.')?;
+        let (major, minor) = self.0.label.split_once('.')?;
         Some((major.parse().ok()?, minor.parse().ok()?))
     }
-
-    fn segments(&self) -> impl Iterator<Item = Segment<'_>> {
-        self.0.split(['.', '-']).map(|s| match s.parse::<u64>() {
-            Ok(n) => Segment::Number(n),
-            Err(_) => Segment::Text(s),
-        })
-    }
-}
-
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-enum Segment<'a> {
-    Number(u64),
-    Text(&'a str),
 }
 
 impl Ord for ApiVersion {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.segments()
-            .cmp(other.segments())
-            .then_with(|| self.0.cmp(&other.0))
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return Ordering::Equal;
+        }
+        self.0
+            .segments
+            .cmp(&other.0.segments)
+            .then_with(|| self.0.label.cmp(&other.0.label))
     }
 }
 
@@ -60,13 +73,13 @@ impl PartialOrd for ApiVersion {
 
 impl fmt::Display for ApiVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for ApiVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "v{}", self.0)
+        write!(f, "v{}", self.as_str())
     }
 }
 
@@ -85,7 +98,7 @@ impl From<&str> for ApiVersion {
 
 impl Serialize for ApiVersion {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 
