@@ -57,6 +57,19 @@ pub enum SpecError {
         /// What it is.
         construct: String,
     },
+    /// An overlay action could not be applied (its target selects nothing, or
+    /// its update does not fit the selected node).
+    #[error("{file}: action {index} (target `{target}`): {message}")]
+    Overlay {
+        /// The overlay file.
+        file: String,
+        /// 0-based index of the action, as in the JSON pointer `/actions/N`.
+        index: usize,
+        /// The action's JSONPath target.
+        target: String,
+        /// What went wrong.
+        message: String,
+    },
     /// An upstream spec is missing or does not match its pinned checksum.
     #[error("{file}: {message}")]
     Source {
@@ -69,6 +82,35 @@ pub enum SpecError {
 
 /// Result of the spec pipeline.
 pub type Result<T, E = SpecError> = std::result::Result<T, E>;
+
+impl SpecError {
+    /// A [`SpecError::Syntax`] from a `serde_yaml` error about `file`, with its
+    /// 1-based line and column when the parser knows them.
+    pub fn from_yaml(file: &str, error: &serde_yaml::Error) -> SpecError {
+        let (line, column) = error
+            .location()
+            .map_or((0, 0), |at| (at.line(), at.column()));
+        SpecError::Syntax {
+            file: file.to_owned(),
+            line,
+            column,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// The JSON type of `value` with its article (`an object`, `null`), for messages.
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
 
 /// Escapes one JSON-pointer token (`/` → `~1`, `~` → `~0`).
 pub fn pointer_token(token: &str) -> String {
