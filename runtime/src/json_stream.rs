@@ -28,6 +28,10 @@ pub struct JsonStreamCodec<T> {
     max_message: usize,
     /// Bytes of the stream consumed so far (the offset of `src[0]`).
     offset: u64,
+    /// Bytes at the front of the buffer already parsed without completing a
+    /// message; an object or array cannot complete before another `}` or
+    /// `]` arrives, so parsing is retried only then.
+    scanned: usize,
     item: PhantomData<fn() -> T>,
 }
 
@@ -36,6 +40,7 @@ impl<T> Clone for JsonStreamCodec<T> {
         Self {
             max_message: self.max_message,
             offset: self.offset,
+            scanned: self.scanned,
             item: PhantomData,
         }
     }
@@ -58,6 +63,7 @@ impl<T> JsonStreamCodec<T> {
         Self {
             max_message: max_message.max(1),
             offset: 0,
+            scanned: 0,
             item: PhantomData,
         }
     }
@@ -82,22 +88,32 @@ impl<T: DeserializeOwned> JsonStreamCodec<T> {
     /// Parses the next message at the front of `src` (which starts with a
     /// non-blank byte), or `None` if it is not complete yet.
     fn next_value(&mut self, src: &mut BytesMut) -> Result<Option<Value>, Error> {
+        let closer = match src.first() {
+            Some(b'{') => Some(b'}'),
+            Some(b'[') => Some(b']'),
+            _ => None,
+        };
+        if let Some(closer) = closer
+            && self.scanned > 0
+            && !src
+                .get(self.scanned..)
+                .is_some_and(|new| new.contains(&closer))
+        {
+            self.scanned = src.len();
+            return self.incomplete(src.len());
+        }
         let mut values = serde_json::Deserializer::from_slice(src).into_iter::<Value>();
         match values.next() {
             Some(Ok(value)) => {
                 let used = values.byte_offset();
                 src.advance(used);
                 self.offset += used as u64;
+                self.scanned = 0;
                 Ok(Some(value))
             }
             Some(Err(err)) if err.is_eof() => {
-                if src.len() > self.max_message {
-                    return Err(Error::JsonTooLarge {
-                        offset: self.offset,
-                        max: self.max_message,
-                    });
-                }
-                Ok(None)
+                self.scanned = src.len();
+                self.incomplete(src.len())
             }
             Some(Err(err)) => Err(Error::Json {
                 offset: self.offset + position_in(src, err.line(), err.column()),
@@ -105,6 +121,17 @@ impl<T: DeserializeOwned> JsonStreamCodec<T> {
             }),
             None => Ok(None),
         }
+    }
+
+    /// The answer for an unfinished message of `len` bytes so far.
+    fn incomplete(&self, len: usize) -> Result<Option<Value>, Error> {
+        if len > self.max_message {
+            return Err(Error::JsonTooLarge {
+                offset: self.offset,
+                max: self.max_message,
+            });
+        }
+        Ok(None)
     }
 
     fn to_item(&self, start: u64, value: Value) -> Result<T, Error> {
@@ -135,6 +162,9 @@ impl<T: DeserializeOwned> Decoder for JsonStreamCodec<T> {
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<T>, Error> {
+        // Parse in full once more, so garbage in an unfinished message is
+        // reported as such rather than as truncation.
+        self.scanned = 0;
         match self.decode(src)? {
             Some(item) => Ok(Some(item)),
             None if src.is_empty() => Ok(None),
@@ -331,6 +361,42 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert!(
             matches!(err, Some(Error::JsonTruncated { offset: 16 })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn large_message_in_small_chunks_decodes_once_complete() {
+        let mut message = String::from("{\"status\":\"");
+        message.push_str(&"x".repeat(200_000));
+        message.push_str("\",\"id\":\"big\"}\n{\"status\":\"next\"}");
+        let mut codec = JsonStreamCodec::<Progress>::new();
+        let mut buf = BytesMut::new();
+        let mut items = Vec::new();
+        for chunk in message.as_bytes().chunks(64) {
+            buf.extend_from_slice(chunk);
+            while let Some(item) = codec.decode(&mut buf).expect("valid stream") {
+                items.push(item);
+            }
+        }
+        while let Some(item) = codec.decode_eof(&mut buf).expect("valid stream") {
+            items.push(item);
+        }
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].status.len(), 200_000);
+        assert_eq!(items[1].status, "next");
+    }
+
+    #[test]
+    fn garbage_in_an_unfinished_message_is_reported_at_eof() {
+        let (_, err) = decode_chunked::<Progress>(b"{\"status\":", &[]);
+        assert!(
+            matches!(err, Some(Error::JsonTruncated { offset: 0 })),
+            "{err:?}"
+        );
+        let (_, err) = decode_chunked::<Progress>(b"{\"status\": x", &[4]);
+        assert!(
+            matches!(err, Some(Error::Json { offset: 11, .. })),
             "{err:?}"
         );
     }

@@ -37,7 +37,7 @@ pub mod version;
 
 pub use error::{Error, FrameErrorKind};
 pub use filters::Filters;
-pub use version::{ApiVersion, MAX_API, MIN_API, negotiate, require_version};
+pub use version::{ApiVersion, MAX_API, MIN_API, negotiate, require_version, split_path_version};
 
 /// Result type of the runtime and of generated code.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -99,6 +99,26 @@ impl<'de> Deserialize<'de> for ApiVersion {
     }
 }
 
+/// Splits the `/vX.Y` prefix off a request path, as a server routes it:
+/// `/v1.24/containers/json` gives `(Some(1.24), "/containers/json")`, and an
+/// unversioned `/containers/json` gives `(None, "/containers/json")`. A
+/// prefix that starts like a version (`/v1…`) but is not one is an error.
+pub fn split_path_version(path: &str) -> Result<(Option<ApiVersion>, &str), Error> {
+    let Some(rest) = path.strip_prefix("/v") else {
+        return Ok((None, path));
+    };
+    if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return Ok((None, path));
+    }
+    let end = rest.find('/').unwrap_or(rest.len());
+    let version = rest[..end].parse()?;
+    let remainder = &rest[end..];
+    Ok((
+        Some(version),
+        if remainder.is_empty() { "/" } else { remainder },
+    ))
+}
+
 /// Picks the API version a client uses.
 ///
 /// - A `pinned` version wins (the daemon is not consulted), as long as
@@ -234,6 +254,21 @@ mod tests {
             err.to_string(),
             "`HostConfig.Init` needs API 1.25; negotiated 1.24"
         );
+    }
+
+    #[test]
+    fn splits_version_prefix_off_request_paths() {
+        let split = |p| split_path_version(p).expect(p);
+        assert_eq!(
+            split("/v1.24/containers/json"),
+            (Some(v("1.24")), "/containers/json")
+        );
+        assert_eq!(split("/v1.30"), (Some(v("1.30")), "/"));
+        assert_eq!(split("/containers/json"), (None, "/containers/json"));
+        assert_eq!(split("/volumes"), (None, "/volumes"));
+        assert_eq!(split("/_ping"), (None, "/_ping"));
+        assert!(split_path_version("/v1.x/info").is_err());
+        assert!(split_path_version("/v1/info").is_err());
     }
 
     #[test]
