@@ -275,12 +275,18 @@ async fn serve(
     Ok(())
 }
 
-#[tokio::test]
-async fn ping_reads_api_version_and_daemon_headers() {
+/// A stand-in daemon speaking API 1.30 and a connection negotiated with it.
+async fn connected_at_1_30() -> (Server, Connection) {
     let server = Server::start(Some("1.30"));
     let connection = Connection::connect(&server.config())
         .await
         .expect("connect");
+    (server, connection)
+}
+
+#[tokio::test]
+async fn ping_reads_api_version_and_daemon_headers() {
+    let (server, connection) = connected_at_1_30().await;
     let ping = connection.ping().await.expect("ping");
     assert_eq!(ping.api_version, Some(ApiVersion::new(1, 30)));
     assert_eq!(ping.os_type.as_deref(), Some("linux"));
@@ -294,10 +300,7 @@ async fn ping_reads_api_version_and_daemon_headers() {
 
 #[tokio::test]
 async fn connect_negotiates_daemon_version_and_prefixes_requests() {
-    let server = Server::start(Some("1.30"));
-    let connection = Connection::connect(&server.config())
-        .await
-        .expect("connect");
+    let (server, connection) = connected_at_1_30().await;
     assert_eq!(connection.version(), ApiVersion::new(1, 30));
 
     #[derive(Deserialize)]
@@ -379,10 +382,7 @@ async fn pinned_version_skips_the_ping() {
 
 #[tokio::test]
 async fn error_status_becomes_daemon_error_with_its_message() {
-    let server = Server::start(Some("1.30"));
-    let connection = Connection::connect(&server.config())
-        .await
-        .expect("connect");
+    let (_server, connection) = connected_at_1_30().await;
     let request = connection.request(Method::GET, "/containers/missing/json");
     let err = connection
         .send_empty("ContainerInspect", request)
@@ -408,10 +408,7 @@ async fn error_status_becomes_daemon_error_with_its_message() {
 async fn undecodable_body_names_the_operation() {
     // The body's "Containers" is a string; a map of counts does not fit it.
     type Info = std::collections::HashMap<String, u64>;
-    let server = Server::start(Some("1.30"));
-    let connection = Connection::connect(&server.config())
-        .await
-        .expect("connect");
+    let (_server, connection) = connected_at_1_30().await;
     let err = connection
         .send_json::<Info>("SystemInfo", connection.request(Method::GET, "/info"))
         .await
@@ -425,10 +422,7 @@ async fn undecodable_body_names_the_operation() {
 
 #[tokio::test]
 async fn log_body_decodes_into_frames_across_chunks() {
-    let server = Server::start(Some("1.30"));
-    let connection = Connection::connect(&server.config())
-        .await
-        .expect("connect");
+    let (server, connection) = connected_at_1_30().await;
     let request = connection
         .request(Method::GET, "/containers/abc/logs")
         .query(&[("stdout", "1"), ("stderr", "1")]);
@@ -460,10 +454,7 @@ async fn progress_stream_surfaces_in_band_error() {
     struct Progress {
         status: String,
     }
-    let server = Server::start(Some("1.30"));
-    let connection = Connection::connect(&server.config())
-        .await
-        .expect("connect");
+    let (_server, connection) = connected_at_1_30().await;
     let request = connection
         .request(Method::POST, "/images/create")
         .query(&[("fromImage", "alpine")]);
@@ -487,10 +478,7 @@ async fn progress_stream_surfaces_in_band_error() {
 
 #[tokio::test]
 async fn attach_upgrades_to_a_duplex_frame_stream() {
-    let server = Server::start(Some("1.30"));
-    let connection = Connection::connect(&server.config())
-        .await
-        .expect("connect");
+    let (server, connection) = connected_at_1_30().await;
     let request = connection
         .request(Method::POST, "/containers/abc/attach")
         .query(&[("stream", "1"), ("stdin", "1"), ("stdout", "1")]);
@@ -531,10 +519,7 @@ async fn attach_upgrades_to_a_duplex_frame_stream() {
 
 #[tokio::test]
 async fn attach_without_101_is_refused() {
-    let server = Server::start(Some("1.30"));
-    let connection = Connection::connect(&server.config())
-        .await
-        .expect("connect");
+    let (_server, connection) = connected_at_1_30().await;
     let request = connection.request(Method::POST, "/containers/plain/attach");
     let err = connection
         .upgrade("ContainerAttach", request)
