@@ -1,6 +1,12 @@
 //! `cargo xtask codegen` and `cargo xtask generate`.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use drydock_spec::Built;
+
+use crate::workspace_root;
 
 /// Arguments of `cargo xtask codegen`.
 #[derive(clap::Args)]
@@ -19,6 +25,9 @@ pub struct GenerateArgs {
     /// A Swagger 2.0 or OpenAPI 3.0 document (YAML or JSON); repeat for several versions.
     #[arg(long, required = true)]
     pub spec: Vec<PathBuf>,
+    /// Labels for the versions, in the order of `--spec` (default: each document's `info.version`).
+    #[arg(long)]
+    pub version_label: Vec<String>,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
@@ -27,12 +36,174 @@ pub struct GenerateArgs {
     pub crate_name: String,
 }
 
+/// Files the generator writes, relative to one folder, and the folders it owns
+/// entirely (a file there that the generator no longer writes is stale).
+#[derive(Default)]
+pub struct Outputs {
+    files: BTreeMap<PathBuf, String>,
+    owned_dirs: Vec<PathBuf>,
+}
+
+impl Outputs {
+    /// Adds the files of `dir` (all of which the generator owns).
+    pub fn add_dir(&mut self, dir: impl Into<PathBuf>, files: BTreeMap<PathBuf, String>) {
+        let dir = dir.into();
+        for (path, text) in files {
+            self.files.insert(dir.join(path), text);
+        }
+        self.owned_dirs.push(dir);
+    }
+
+    /// Writes every file that differs, and removes stale files of owned folders.
+    pub fn write(&self, root: &Path) -> Result<usize, String> {
+        let mut written = 0;
+        for (path, text) in &self.files {
+            let full = root.join(path);
+            if std::fs::read_to_string(&full).ok().as_deref() == Some(text.as_str()) {
+                continue;
+            }
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            std::fs::write(&full, text).map_err(|e| format!("{}: {e}", full.display()))?;
+            written += 1;
+        }
+        for stale in self.stale_files(root) {
+            std::fs::remove_file(root.join(&stale))
+                .map_err(|e| format!("{}: {e}", stale.display()))?;
+            written += 1;
+        }
+        Ok(written)
+    }
+
+    /// Every file that is missing, differs, or should not be there.
+    pub fn differences(&self, root: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        for (path, text) in &self.files {
+            match std::fs::read_to_string(root.join(path)) {
+                Ok(on_disk) if &on_disk == text => {}
+                Ok(_) => out.push(format!("{} is stale", path.display())),
+                Err(_) => out.push(format!("{} is missing", path.display())),
+            }
+        }
+        for stale in self.stale_files(root) {
+            out.push(format!("{} should not exist", stale.display()));
+        }
+        out
+    }
+
+    fn stale_files(&self, root: &Path) -> Vec<PathBuf> {
+        let mut stale = Vec::new();
+        for dir in &self.owned_dirs {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        // Build output of a generated crate is not generated source.
+                        if path.file_name().is_some_and(|n| n == "target") {
+                            continue;
+                        }
+                        stack.push(path);
+                    } else if let Ok(rel) = path.strip_prefix(root)
+                        && !self.files.contains_key(rel)
+                    {
+                        stale.push(rel.to_path_buf());
+                    }
+                }
+            }
+        }
+        stale.sort();
+        stale
+    }
+}
+
 /// Runs `cargo xtask codegen`.
-pub fn run(_args: CodegenArgs) -> Result<(), String> {
-    Err("codegen: pipeline being wired".into())
+pub fn run(args: CodegenArgs) -> Result<(), String> {
+    let root = workspace_root();
+    let start = Instant::now();
+    let built =
+        drydock_spec::docker_api(args.specs_dir.as_deref(), &root).map_err(|e| e.to_string())?;
+    print_table(&built);
+    let outputs = docker_outputs(&built)?;
+    finish(&outputs, &root, args.check, start)
+}
+
+/// Everything `cargo xtask codegen` writes for the Docker API.
+pub fn docker_outputs(built: &Built) -> Result<Outputs, String> {
+    let mut outputs = Outputs::default();
+    let ir = serde_json::to_string_pretty(&built.api).map_err(|e| e.to_string())? + "\n";
+    outputs.add_dir(
+        "generated/ir",
+        BTreeMap::from([(PathBuf::from("docker.json"), ir)]),
+    );
+    Ok(outputs)
+}
+
+fn finish(outputs: &Outputs, root: &Path, check: bool, start: Instant) -> Result<(), String> {
+    if check {
+        let differences = outputs.differences(root);
+        if !differences.is_empty() {
+            return Err(format!(
+                "generated files are not what `cargo xtask codegen` writes now:\n  {}\nrun `cargo xtask codegen` and commit the result",
+                differences.join("\n  ")
+            ));
+        }
+        println!("generated/ is up to date ({:.0?})", start.elapsed());
+    } else {
+        let written = outputs.write(root)?;
+        println!(
+            "wrote {written} file(s) under generated/ ({:.0?})",
+            start.elapsed()
+        );
+    }
+    Ok(())
+}
+
+fn print_table(built: &Built) {
+    println!(
+        "{:<8} {:>10} {:>6} {:>9}  source",
+        "version", "operations", "types", "time"
+    );
+    for v in &built.versions {
+        println!(
+            "{:<8} {:>10} {:>6} {:>9.1?}  {}",
+            v.version.as_str(),
+            v.operations,
+            v.types,
+            v.time,
+            v.file
+        );
+    }
+    println!(
+        "merged: {} operations, {} types over {} versions (load {:.1?}, merge {:.1?})",
+        built.api.operations.len(),
+        built.api.types.len(),
+        built.api.versions.len(),
+        built.load_time,
+        built.merge_time
+    );
+    for (version, w) in &built.warnings {
+        println!("warning: v{version} #{}: {}", w.pointer, w.message);
+    }
 }
 
 /// Runs `cargo xtask generate`.
-pub fn generate(_args: GenerateArgs) -> Result<(), String> {
-    Err("generate: pipeline being wired".into())
+pub fn generate(args: GenerateArgs) -> Result<(), String> {
+    let labels = (!args.version_label.is_empty()).then_some(args.version_label.as_slice());
+    let built = drydock_spec::api_from_files(&args.spec, labels).map_err(|e| e.to_string())?;
+    print_table(&built);
+    let ir = serde_json::to_string_pretty(&built.api).map_err(|e| e.to_string())? + "\n";
+    let mut outputs = Outputs::default();
+    outputs.add_dir(
+        "ir",
+        BTreeMap::from([(PathBuf::from(format!("{}.json", args.crate_name)), ir)]),
+    );
+    let written = outputs.write(&args.out)?;
+    println!("wrote {written} file(s) under {}", args.out.display());
+    Ok(())
 }

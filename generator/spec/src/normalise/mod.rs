@@ -327,19 +327,17 @@ impl<'a> Normaliser<'a> {
                 discriminator,
             }));
         }
-        if !view.enumeration.is_empty() {
-            if let Some(base) = enum_base(view) {
-                let values = view
-                    .enumeration
-                    .iter()
-                    .filter(|v| enum_value_fits(base, v))
-                    .map(|v| EnumValue {
-                        value: v.clone(),
-                        versions: self.versions.clone(),
-                    })
-                    .collect();
-                return Ok(TypeShape::Enum(EnumShape { base, values }));
-            }
+        if let Some(base) = enum_base(view).filter(|_| !view.enumeration.is_empty()) {
+            let values = view
+                .enumeration
+                .iter()
+                .filter(|v| enum_value_fits(base, v))
+                .map(|v| EnumValue {
+                    value: v.clone(),
+                    versions: self.versions.clone(),
+                })
+                .collect();
+            return Ok(TypeShape::Enum(EnumShape { base, values }));
         }
         if view.is_struct() {
             return Ok(TypeShape::Struct(self.struct_shape(place, view)?));
