@@ -68,6 +68,12 @@ impl Connection {
         Ok(connection)
     }
 
+    /// [`Self::connect`] with [`ClientConfig::from_env`]: what the Docker
+    /// CLI would talk to.
+    pub async fn from_env() -> Result<Self, Error> {
+        Self::connect(&ClientConfig::from_env()?).await
+    }
+
     /// The API version requests are sent with.
     pub fn version(&self) -> ApiVersion {
         self.version

@@ -259,3 +259,32 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_crosses_threads_and_boxes_as_std_error() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        let boxed: BoxError = Box::new(Error::Daemon {
+            status: 409,
+            message: "conflict".into(),
+        });
+        assert_eq!(boxed.to_string(), "the daemon answered 409: conflict");
+    }
+
+    #[test]
+    fn status_and_timeout_accessors_match_the_variant() {
+        let daemon = Error::Daemon {
+            status: 404,
+            message: "No such image".into(),
+        };
+        assert_eq!(daemon.status(), Some(404));
+        assert!(!daemon.is_timeout());
+        let io = Error::Io(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        assert!(io.is_timeout());
+        assert_eq!(io.status(), None);
+    }
+}

@@ -323,7 +323,18 @@ impl Transport {
             .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")))
             .no_proxy();
         if let DockerHost::Unix(path) = &config.host {
-            builder = builder.unix_socket(path.as_path());
+            #[cfg(unix)]
+            {
+                builder = builder.unix_socket(path.as_path());
+            }
+            #[cfg(not(unix))]
+            return Err(Error::Config {
+                setting: format!("DOCKER_HOST={:?}", config.host.to_string()),
+                message: format!(
+                    "unix sockets ({}) exist only on unix systems",
+                    path.display()
+                ),
+            });
         }
         if let Some(timeout) = config.timeouts.connect {
             builder = builder.connect_timeout(timeout);
