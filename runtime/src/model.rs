@@ -102,6 +102,16 @@ pub fn field_path(path: &str, name: &str) -> String {
     }
 }
 
+/// Deserialises a value that may be `null` (as Go writes a nil slice or map)
+/// as `T::default()`: generated models use it for their plain (required) fields.
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
 /// How an absent enumeration value is reported: `path="value"`.
 pub fn value_path(path: &str, value: &str) -> String {
     format!("{path}={value:?}")
@@ -255,6 +265,22 @@ mod tests {
             }
             self.letters.downgrade(version);
         }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Plain {
+        #[serde(rename = "Args", default, deserialize_with = "null_as_default")]
+        args: Vec<String>,
+    }
+
+    #[test]
+    fn null_and_missing_plain_fields_read_as_default() {
+        let null: Plain = serde_json::from_str(r#"{"Args": null}"#).unwrap();
+        assert!(null.args.is_empty());
+        let missing: Plain = serde_json::from_str("{}").unwrap();
+        assert!(missing.args.is_empty());
+        let set: Plain = serde_json::from_str(r#"{"Args": ["a"]}"#).unwrap();
+        assert_eq!(set.args, ["a"]);
     }
 
     #[test]

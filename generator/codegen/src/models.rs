@@ -49,14 +49,18 @@ pub fn emit_models(api: &Api, crate_name: &str) -> Result<GeneratedFiles, Codege
         .models
         .values()
         .any(|m| !matches!(m.kind, ModelKind::Alias(_)));
-    let versioned = !space.versioned.is_empty();
+    let plain_fields = space.models.values().any(|m| match &m.kind {
+        ModelKind::Struct(st) => st.fields.iter().any(|f| !f.optional),
+        _ => false,
+    });
+    let uses_module = plain_fields || !space.versioned.is_empty();
     let mut imports = Vec::new();
     if uses_map {
         imports.push(quote!(
             use std::collections::BTreeMap;
         ));
     }
-    match (uses_trait, versioned) {
+    match (uses_trait, uses_module) {
         (true, true) => imports.push(quote!(
             use drydock_runtime::model::{self, VersionedModel};
         )),
@@ -163,11 +167,13 @@ by hand.
   `Display`; the empty string is a value like any other.
 - A field is a plain `T` only when every version requires it, none allows
   `null`, it exists in every version of its type, and `T` has a `Default`.
-  Daemons do omit fields the spec calls required, so such a field that is
-  missing deserialises to `T::default()` instead of failing. Every other field
-  is an `Option<T>`: `None` when missing or `null`, and not sent when `None`.
+  Daemons do omit fields the spec calls required, and Go writes an empty
+  slice or map as `null`, so such a field that is missing or `null`
+  deserialises to `T::default()` instead of failing. Every other field is an
+  `Option<T>`: `None` when missing or `null`, and not sent when `None`.
 - `additionalProperties` becomes a `BTreeMap<String, T>` (beside the named
-  fields when there are any); an object with no properties at all is a map of
+  fields when there are any), with `Option<T>` values where `T` is a list or
+  a map, which Go writes as `null` when empty; an object with no properties at all is a map of
   JSON values. Free-form values are `serde_json::Value`.
 - Integers keep their format (`i8` to `u64`); `float` is `f32`, `double` is
   `f64`. Dates, times and UUIDs are `String`: Docker writes timestamps in
@@ -290,6 +296,10 @@ impl<'a> Emitter<'a> {
                 let items = self.rust_ty(items);
                 quote!(Vec<#items>)
             }
+            RustTy::Map(values) if self.space.nil_able(values) => {
+                let values = self.rust_ty(values);
+                quote!(BTreeMap<String, Option<#values>>)
+            }
             RustTy::Map(values) => {
                 let values = self.rust_ty(values);
                 quote!(BTreeMap<String, #values>)
@@ -332,7 +342,7 @@ impl<'a> Emitter<'a> {
         if field.optional {
             args.push(quote!(skip_serializing_if = "Option::is_none"));
         } else {
-            args.push(quote!(default));
+            args.push(quote!(default, deserialize_with = "model::null_as_default"));
         }
         quote! {
             #doc

@@ -64,12 +64,7 @@ const KEYWORDS: &[&str] = &[
 
 /// Mixed-case acronyms that `heck` would split in the middle (`IPv4` → `i_pv4`),
 /// rewritten before casing.
-const ACRONYMS: &[(&str, &str)] = &[
-    ("IPv", "Ipv"),
-    ("CPUs", "Cpus"),
-    ("IDs", "Ids"),
-    ("IPs", "Ips"),
-];
+const ACRONYMS: &[(&str, &str)] = &[("IPv", "Ipv"), ("IOps", "Iops"), ("SELinux", "Selinux")];
 
 /// Hands out names from a set, adding a numeric suffix to the ones already taken.
 #[derive(Default)]
@@ -89,10 +84,35 @@ impl Taken {
     }
 }
 
+/// Rewrites what `heck` would split in the middle: the [`ACRONYMS`], and plural
+/// acronyms (`CAs`, `CIDRs`, `URLs` → `Cas`, `Cidrs`, `Urls`).
 fn fix_acronyms(name: &str) -> String {
-    ACRONYMS
+    let name = ACRONYMS
         .iter()
-        .fold(name.to_string(), |acc, (from, to)| acc.replace(from, to))
+        .fold(name.to_string(), |acc, (from, to)| acc.replace(from, to));
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..]
+            .iter()
+            .take_while(|c| c.is_ascii_uppercase())
+            .count();
+        let plural = run >= 2
+            && chars.get(i + run) == Some(&'s')
+            && chars
+                .get(i + run + 1)
+                .is_none_or(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if plural {
+            out.push(chars[i]);
+            out.extend(chars[i + 1..i + run].iter().map(char::to_ascii_lowercase));
+            i += run;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// The Rust names of the API's types, keyed by IR name.

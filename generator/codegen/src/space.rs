@@ -221,6 +221,23 @@ impl ModelSpace {
         }
     }
 
+    /// Whether Go may write a value of `ty` as `null` (a nil slice or map):
+    /// lists and maps, also behind aliases.
+    pub(crate) fn nil_able(&self, ty: &RustTy) -> bool {
+        let mut ty = ty;
+        for _ in 0..32 {
+            match ty {
+                RustTy::Array(_) | RustTy::Map(_) => return true,
+                RustTy::Named(name) => match self.models.get(name).map(|m| &m.kind) {
+                    Some(ModelKind::Alias(target)) => ty = target,
+                    _ => return false,
+                },
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// Whether values of `ty` can lack something in some version.
     pub(crate) fn carries_versions(&self, ty: &RustTy) -> bool {
         ty.named().iter().any(|n| self.versioned.contains(*n))

@@ -18,11 +18,13 @@
 //!   `Display`; the empty string is a value like any other.
 //! - A field is a plain `T` only when every version requires it, none allows
 //!   `null`, it exists in every version of its type, and `T` has a `Default`.
-//!   Daemons do omit fields the spec calls required, so such a field that is
-//!   missing deserialises to `T::default()` instead of failing. Every other field
-//!   is an `Option<T>`: `None` when missing or `null`, and not sent when `None`.
+//!   Daemons do omit fields the spec calls required, and Go writes an empty
+//!   slice or map as `null`, so such a field that is missing or `null`
+//!   deserialises to `T::default()` instead of failing. Every other field is an
+//!   `Option<T>`: `None` when missing or `null`, and not sent when `None`.
 //! - `additionalProperties` becomes a `BTreeMap<String, T>` (beside the named
-//!   fields when there are any); an object with no properties at all is a map of
+//!   fields when there are any), with `Option<T>` values where `T` is a list or
+//!   a map, which Go writes as `null` when empty; an object with no properties at all is a map of
 //!   JSON values. Free-form values are `serde_json::Value`.
 //! - Integers keep their format (`i8` to `u64`); `float` is `f32`, `double` is
 //!   `f64`. Dates, times and UUIDs are `String`: Docker writes timestamps in
@@ -130,12 +132,12 @@ pub struct ImageSummary {
     /// Widened from int32 to int64.
     ///
     /// The type of this field changed between API versions: `int32` in API 1.23 to 1.24; `int64` since API 1.25. It is held as a type wide enough for every version.
-    #[serde(rename = "Size", default)]
+    #[serde(rename = "Size", default, deserialize_with = "model::null_as_default")]
     pub size: i64,
     /// The `Count` field.
     ///
     /// The type of this field changed between API versions: `uint32` in API 1.23 to 1.24; `int32` since API 1.25. It is held as a type wide enough for every version.
-    #[serde(rename = "Count", default)]
+    #[serde(rename = "Count", default, deserialize_with = "model::null_as_default")]
     pub count: i64,
     /// The `Ratio` field.
     ///
@@ -231,7 +233,7 @@ impl VersionedModel for Isolation {}
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Mount {
     /// The `Source` field.
-    #[serde(rename = "Source", default)]
+    #[serde(rename = "Source", default, deserialize_with = "model::null_as_default")]
     pub source: String,
     /// The `Target` field.
     ///

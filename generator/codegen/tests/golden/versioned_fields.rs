@@ -18,11 +18,13 @@
 //!   `Display`; the empty string is a value like any other.
 //! - A field is a plain `T` only when every version requires it, none allows
 //!   `null`, it exists in every version of its type, and `T` has a `Default`.
-//!   Daemons do omit fields the spec calls required, so such a field that is
-//!   missing deserialises to `T::default()` instead of failing. Every other field
-//!   is an `Option<T>`: `None` when missing or `null`, and not sent when `None`.
+//!   Daemons do omit fields the spec calls required, and Go writes an empty
+//!   slice or map as `null`, so such a field that is missing or `null`
+//!   deserialises to `T::default()` instead of failing. Every other field is an
+//!   `Option<T>`: `None` when missing or `null`, and not sent when `None`.
 //! - `additionalProperties` becomes a `BTreeMap<String, T>` (beside the named
-//!   fields when there are any); an object with no properties at all is a map of
+//!   fields when there are any), with `Option<T>` values where `T` is a list or
+//!   a map, which Go writes as `null` when empty; an object with no properties at all is a map of
 //!   JSON values. Free-form values are `serde_json::Value`.
 //! - Integers keep their format (`i8` to `u64`); `float` is `f32`, `double` is
 //!   `f64`. Dates, times and UUIDs are `String`: Docker writes timestamps in
@@ -108,13 +110,13 @@ pub struct HostConfig {
     #[serde(rename = "Dns", skip_serializing_if = "Option::is_none")]
     pub dns: Option<Vec<String>>,
     /// An integer value representing this container's relative CPU weight.
-    #[serde(rename = "CpuShares", default)]
+    #[serde(rename = "CpuShares", default, deserialize_with = "model::null_as_default")]
     pub cpu_shares: i32,
     /// The `RestartPolicy` field.
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<RestartPolicyName>,
     /// The `LogConfig` field.
-    #[serde(rename = "LogConfig", default)]
+    #[serde(rename = "LogConfig", default, deserialize_with = "model::null_as_default")]
     pub log_config: LogConfig,
 }
 
