@@ -1,6 +1,7 @@
 //! drydock's build tasks: `cargo xtask codegen | generate | diff | test`.
 
 mod codegen;
+mod diff;
 mod test;
 
 use std::path::PathBuf;
@@ -24,6 +25,8 @@ enum Command {
     Generate(codegen::GenerateArgs),
     /// Install what the tests need when it is missing, then run every test.
     Test(test::TestArgs),
+    /// Report what changed between two versions of the Docker API, or two API documents.
+    Diff(diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Command::Codegen(args) => codegen::run(args),
         Command::Generate(args) => codegen::generate(args),
         Command::Test(args) => test::run(args),
+        Command::Diff(args) => diff::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -85,6 +85,9 @@ pub enum ChangeKind {
     EnumValueAdded,
     /// An enumeration no longer lists a value.
     EnumValueRemoved,
+    /// A type reference now names another type: one that carries the same
+    /// JSON, or a renamed type whose own changes are reported one by one.
+    TypeRenamed,
     /// A named type changed in a way the kinds above do not name: from an
     /// object to an enumeration, an alias's target, a union's alternatives,
     /// an object's extra-properties type.
@@ -131,6 +134,7 @@ impl ChangeKind {
             FieldDefaultChanged => "field_default_changed",
             EnumValueAdded => "enum_value_added",
             EnumValueRemoved => "enum_value_removed",
+            TypeRenamed => "type_renamed",
             TypeChanged => "type_changed",
         }
     }

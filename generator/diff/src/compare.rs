@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::DiffOptions;
 use crate::change::{Change, ChangeKind, Location, OperationRef, Side, type_label};
+use crate::equivalence::Wire;
 use crate::inclusion::Inclusions;
 use crate::reach::Reachability;
 
@@ -20,6 +21,9 @@ pub(crate) struct Walk<'a> {
     to: &'a ApiVersion,
     reach: Reachability,
     inclusions: Inclusions,
+    wire: Wire<'a>,
+    /// Renamed struct types (old name, new name) whose fields are still to compare.
+    renamed: Vec<(String, String)>,
     options: &'a DiffOptions,
     changes: Vec<Change>,
 }
@@ -169,6 +173,8 @@ impl<'a> Walk<'a> {
         let mut walk = Walk {
             from,
             to,
+            wire: Wire::new(api, from, to),
+            renamed: Vec::new(),
             reach: Reachability::build(api, from, to, &inclusions),
             inclusions,
             options,
@@ -178,7 +184,15 @@ impl<'a> Walk<'a> {
             walk.operation(op);
         }
         for ty in api.types.values() {
-            walk.named_type(ty);
+            walk.compare_types(ty, ty);
+        }
+        let mut compared = BTreeSet::new();
+        while let Some((old, new)) = walk.renamed.pop() {
+            if let (Some(a), Some(b)) = (api.types.get(&old), api.types.get(&new))
+                && compared.insert((old, new))
+            {
+                walk.compare_types(a, b);
+            }
         }
         let mut changes = walk.changes;
         changes.sort_by(|a, b| {
@@ -188,6 +202,10 @@ impl<'a> Walk<'a> {
                 &b.location,
                 b.kind,
             ))
+        });
+        // Several old types renamed to one new type report its changes once.
+        changes.dedup_by(|a, b| {
+            (a.kind, &a.location, &a.old, &a.new) == (b.kind, &b.location, &b.old, &b.new)
         });
         changes
     }
@@ -261,12 +279,7 @@ impl<'a> Walk<'a> {
             after.map(|s| (type_label(&s.ty), s.required)),
         );
         if let (Some(old), Some(new)) = (before, after) {
-            deltas.extend(differs(
-                ChangeKind::ParameterTypeChanged,
-                &old.ty,
-                &new.ty,
-                |t| text(type_label(t)),
-            ));
+            deltas.extend(self.retyped(ChangeKind::ParameterTypeChanged, &old.ty, &new.ty));
             deltas.extend(differs(
                 ChangeKind::ParameterDefaultChanged,
                 &old.default,
@@ -289,7 +302,7 @@ impl<'a> Walk<'a> {
         };
         let mut found = Vec::new();
         if let (Some(old), Some(new)) = (before, after) {
-            found = body_changes(&location, Side::Request, old, new);
+            found = body_changes(self, &location, Side::Request, old, new);
         }
         let deltas = requirable_deltas(
             &REQUEST_BODY,
@@ -355,7 +368,7 @@ impl<'a> Walk<'a> {
                     shape_at(&response.shapes, self.from),
                     shape_at(&response.shapes, self.to),
                 ) {
-                    found = body_changes(&location, Side::Response, old, new);
+                    found = body_changes(self, &location, Side::Response, old, new);
                 }
                 for header in &response.headers {
                     let kind = match (
@@ -386,8 +399,28 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn named_type(&mut self, ty: &TypeDef) {
-        let before = present(&ty.versions, &ty.shapes, self.from);
+    /// A change of type from `old` to `new`, unless they are the same: a
+    /// rename when both carry the same JSON, or when `new` is a renamed `old`
+    /// whose field changes are then compared one by one; else `changed`.
+    fn retyped(&mut self, changed: ChangeKind, old: &TypeRef, new: &TypeRef) -> Option<Delta> {
+        if old == new {
+            return None;
+        }
+        let (was, is) = (text(type_label(old)), text(type_label(new)));
+        if self.wire.same(old, new) {
+            return Some((ChangeKind::TypeRenamed, was, is));
+        }
+        if let Some((a, b)) = self.wire.renamed_structs(old, new) {
+            self.renamed.push((a.to_string(), b.to_string()));
+            return Some((ChangeKind::TypeRenamed, was, is));
+        }
+        Some((changed, was, is))
+    }
+
+    /// Compares type `old_ty` in the old version with `new_ty` in the new one
+    /// (the same type, or a renamed one), reporting at `new_ty`.
+    fn compare_types(&mut self, old_ty: &TypeDef, ty: &TypeDef) {
+        let before = present(&old_ty.versions, &old_ty.shapes, self.from);
         let after = present(&ty.versions, &ty.shapes, self.to);
         let (Some(old), Some(new)) = (before, after) else {
             // A type that appears or disappears is reported where it is used:
@@ -485,12 +518,7 @@ impl<'a> Walk<'a> {
                 after.map(|s| (type_label(&s.ty), s.required)),
             );
             if let (Some(old), Some(new)) = (before, after) {
-                deltas.extend(differs(
-                    ChangeKind::FieldTypeChanged,
-                    &old.ty,
-                    &new.ty,
-                    |t| text(type_label(t)),
-                ));
+                deltas.extend(self.retyped(ChangeKind::FieldTypeChanged, &old.ty, &new.ty));
                 let nullable = if new.nullable {
                     ChangeKind::FieldBecameNullable
                 } else {
@@ -521,7 +549,13 @@ impl<'a> Walk<'a> {
 }
 
 /// Changes of a body present in both versions: encoding, media types, schema.
-fn body_changes(location: &Location, side: Side, old: &BodyShape, new: &BodyShape) -> Vec<Change> {
+fn body_changes(
+    walk: &mut Walk<'_>,
+    location: &Location,
+    side: Side,
+    old: &BodyShape,
+    new: &BodyShape,
+) -> Vec<Change> {
     let mut found = Vec::new();
     let change = |kind, old: Option<Value>, new: Option<Value>| {
         Change::new(kind, location.clone(), vec![side], old, new)
@@ -532,9 +566,14 @@ fn body_changes(location: &Location, side: Side, old: &BodyShape, new: &BodyShap
             text(body_label(old)),
             text(body_label(new)),
         ));
-    } else if old.schema != new.schema {
-        let label = |b: &BodyShape| b.schema.as_ref().map(type_label).and_then(text);
-        found.push(change(ChangeKind::BodyTypeChanged, label(old), label(new)));
+    } else {
+        let delta = match (&old.schema, &new.schema) {
+            (Some(a), Some(b)) => walk.retyped(ChangeKind::BodyTypeChanged, a, b),
+            (a, b) => differs(ChangeKind::BodyTypeChanged, a, b, |s| {
+                s.as_ref().map(type_label).and_then(text)
+            }),
+        };
+        found.extend(delta.map(|(kind, was, is)| change(kind, was, is)));
     }
     for ct in new
         .content_types

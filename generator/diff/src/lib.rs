@@ -23,6 +23,7 @@
 
 mod change;
 mod compare;
+mod equivalence;
 mod inclusion;
 mod reach;
 mod render;

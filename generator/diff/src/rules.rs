@@ -89,6 +89,8 @@ pub fn impact(kind: ChangeKind, side: Side) -> Impact {
         (ParameterDefaultChanged, _) => BOTH,
         (ParameterTypeChanged | BodyKindChanged | BodyTypeChanged | TypeChanged, _) => BOTH,
         (FieldTypeChanged, _) => BOTH,
+        // Same JSON under another name; a renamed type's own changes are separate entries.
+        (TypeRenamed, _) => NONE,
 
         // New media types are negotiated: only servers must add them.
         (ContentTypeAdded, _) => SERVERS,

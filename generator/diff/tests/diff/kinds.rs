@@ -887,3 +887,67 @@ fn a_field_that_differs_from_the_flattened_one_is_reported_at_both_types() {
         .collect();
     assert_eq!(at, [&json!("ThingConfig"), &json!("ThingSpec")]);
 }
+
+/// The base API in which 2.0 renames `ThingConfig` to `ThingSettings`,
+/// `change` applied to the renamed type's fields.
+fn with_renamed_config(change: impl Fn(&mut Vec<drydock_ir::Field>)) -> drydock_ir::Api {
+    let mut api = base();
+    let mut settings = api.types["ThingConfig"].clone();
+    settings.name = "ThingSettings".to_string();
+    settings.versions = only_new();
+    if let Some(config) = api.types.get_mut("ThingConfig") {
+        config.versions = only_old();
+    }
+    api.types.insert(settings.name.clone(), settings);
+    change(fields(&mut api, "ThingSettings"));
+    reshape_request(&mut api, |b| {
+        b.schema = Some(TypeRef::named("ThingSettings"))
+    });
+    api
+}
+
+#[test]
+fn renamed_type_carrying_the_same_json_breaks_nothing() {
+    let api = with_renamed_config(|_| {});
+    assert_eq!(
+        entries(&api),
+        json!([in_create(
+            "type_renamed",
+            json!({"body": "request"}),
+            json!(["request"]),
+            (json!("ThingConfig"), json!("ThingSettings")),
+            (false, false),
+        )])
+    );
+}
+
+#[test]
+fn renamed_type_that_changed_reports_its_field_changes_at_the_new_name() {
+    let api = with_renamed_config(|fields| {
+        fields.push(field(
+            "Color",
+            only_new(),
+            field_shape(TypeRef::scalar(Scalar::String), true),
+        ))
+    });
+    assert_eq!(
+        entries(&api),
+        json!([
+            in_create(
+                "type_renamed",
+                json!({"body": "request"}),
+                json!(["request"]),
+                (json!("ThingConfig"), json!("ThingSettings")),
+                (false, false),
+            ),
+            in_type(
+                "required_field_added",
+                ("ThingSettings", Some("Color")),
+                json!(["request"]),
+                (json!(null), json!("string")),
+                (true, true),
+                json!([create_ref()]),
+            ),
+        ])
+    );
+}

@@ -1,0 +1,180 @@
+//! Whether two type references carry the same JSON on the wire.
+//!
+//! Specs rename types without changing what is sent: Docker's `GraphDriver`
+//! became `GraphDriverData`, `NodeVersion` became `ObjectVersion`, and an inline
+//! schema that gained a `$ref` gets the referenced type's name. A field whose
+//! type only changed name has not changed for clients or servers. Two references
+//! are equivalent when they are the same scalar, both any, arrays or maps of
+//! equivalent types, or named types whose shapes (in the old and the new version
+//! respectively) have the same fields with the same flags and equivalent types,
+//! the same enumeration values, or equivalent alias targets or alternatives.
+//! An alias is transparent. Recursive types are compared coinductively: a pair
+//! under comparison is assumed equivalent.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use drydock_ir::{
+    Api, ApiVersion, EnumShape, FieldShape, StructShape, TypeRef, TypeShape, shape_at,
+};
+
+/// The fields of `st` present in `v`, with their shapes there.
+fn present_fields<'s>(st: &'s StructShape, v: &ApiVersion) -> Vec<(&'s str, &'s FieldShape)> {
+    st.fields
+        .iter()
+        .filter(|f| f.versions.contains(v))
+        .filter_map(|f| shape_at(&f.shapes, v).map(|s| (f.name.as_str(), s)))
+        .collect()
+}
+
+/// Compares type references of one version with those of another.
+pub struct Wire<'a> {
+    api: &'a Api,
+    from: &'a ApiVersion,
+    to: &'a ApiVersion,
+    assumed: RefCell<BTreeSet<(String, String)>>,
+}
+
+impl<'a> Wire<'a> {
+    /// A comparison of `from`'s types with `to`'s.
+    pub fn new(api: &'a Api, from: &'a ApiVersion, to: &'a ApiVersion) -> Self {
+        Wire {
+            api,
+            from,
+            to,
+            assumed: RefCell::default(),
+        }
+    }
+
+    fn shape(&self, name: &str, v: &ApiVersion) -> Option<&'a TypeShape> {
+        let ty = self.api.types.get(name)?;
+        if ty.versions.contains(v) {
+            shape_at(&ty.shapes, v)
+        } else {
+            None
+        }
+    }
+
+    /// Whether `old` (in the old version) and `new` (in the new one) carry the same JSON.
+    pub fn same(&self, old: &TypeRef, new: &TypeRef) -> bool {
+        use TypeRef::*;
+        match (old, new) {
+            (Named { name: a }, Named { name: b }) if a == b => true,
+            (Named { name: a }, Named { name: b }) => {
+                let key = (a.clone(), b.clone());
+                if self.assumed.borrow().contains(&key) {
+                    return true;
+                }
+                let (Some(sa), Some(sb)) = (self.shape(a, self.from), self.shape(b, self.to))
+                else {
+                    return false;
+                };
+                self.assumed.borrow_mut().insert(key.clone());
+                let same = self.same_shapes(sa, sb);
+                self.assumed.borrow_mut().remove(&key);
+                same
+            }
+            (Named { name }, other) => match self.shape(name, self.from) {
+                Some(TypeShape::Alias { target }) => self.same(target, other),
+                _ => false,
+            },
+            (other, Named { name }) => match self.shape(name, self.to) {
+                Some(TypeShape::Alias { target }) => self.same(other, target),
+                _ => false,
+            },
+            (Scalar { scalar: a }, Scalar { scalar: b }) => a == b,
+            (Array { items: a }, Array { items: b }) => self.same(a, b),
+            (Map { values: a }, Map { values: b }) => self.same(a, b),
+            (Any, Any) => true,
+            _ => false,
+        }
+    }
+
+    fn same_shapes(&self, old: &TypeShape, new: &TypeShape) -> bool {
+        match (old, new) {
+            (TypeShape::Struct(a), TypeShape::Struct(b)) => self.same_structs(a, b),
+            (TypeShape::Enum(a), TypeShape::Enum(b)) => self.same_enums(a, b),
+            (TypeShape::Alias { target: a }, TypeShape::Alias { target: b }) => self.same(a, b),
+            (TypeShape::OneOf(a), TypeShape::OneOf(b)) => {
+                a.any_of == b.any_of
+                    && a.variants.len() == b.variants.len()
+                    && a.variants
+                        .iter()
+                        .zip(&b.variants)
+                        .all(|(x, y)| self.same(x, y))
+            }
+            _ => false,
+        }
+    }
+
+    fn same_structs(&self, old: &StructShape, new: &StructShape) -> bool {
+        let a = present_fields(old, self.from);
+        let b = present_fields(new, self.to);
+        let extras_same = match (&old.additional, &new.additional) {
+            (Some(x), Some(y)) => self.same(x, y),
+            (None, None) => true,
+            _ => false,
+        };
+        extras_same
+            && a.len() == b.len()
+            && a.iter().all(|(name, fa)| {
+                b.iter().find(|(n, _)| n == name).is_some_and(|(_, fb)| {
+                    fa.required == fb.required
+                        && fa.nullable == fb.nullable
+                        && fa.default == fb.default
+                        && self.same(&fa.ty, &fb.ty)
+                })
+            })
+    }
+
+    fn same_enums(&self, old: &EnumShape, new: &EnumShape) -> bool {
+        let values = |e: &EnumShape, v: &ApiVersion| -> Vec<serde_json::Value> {
+            let mut listed: Vec<serde_json::Value> = e
+                .values
+                .iter()
+                .filter(|x| x.versions.contains(v))
+                .map(|x| x.value.clone())
+                .collect();
+            listed.sort_by_key(|x| x.to_string());
+            listed
+        };
+        old.base == new.base && values(old, self.from) == values(new, self.to)
+    }
+
+    /// The two struct types behind `old` and `new` (through the same arrays
+    /// and maps) when `new`'s type is new in the new version and the two share
+    /// at least half of the smaller one's fields: a renamed type that also
+    /// changed, whose field changes are worth reporting one by one.
+    pub fn renamed_structs<'r>(
+        &self,
+        old: &'r TypeRef,
+        new: &'r TypeRef,
+    ) -> Option<(&'r str, &'r str)> {
+        use TypeRef::*;
+        match (old, new) {
+            (Array { items: a }, Array { items: b }) => self.renamed_structs(a, b),
+            (Map { values: a }, Map { values: b }) => self.renamed_structs(a, b),
+            (Named { name: a }, Named { name: b }) if a != b => {
+                if self.shape(b, self.from).is_some() {
+                    return None;
+                }
+                let (Some(TypeShape::Struct(sa)), Some(TypeShape::Struct(sb))) =
+                    (self.shape(a, self.from), self.shape(b, self.to))
+                else {
+                    return None;
+                };
+                let names = |st: &StructShape, v: &ApiVersion| -> BTreeSet<String> {
+                    st.fields
+                        .iter()
+                        .filter(|f| f.versions.contains(v))
+                        .map(|f| f.name.clone())
+                        .collect()
+                };
+                let (na, nb) = (names(sa, self.from), names(sb, self.to));
+                let common = na.intersection(&nb).count();
+                (common > 0 && common * 2 >= na.len().min(nb.len())).then_some((a, b))
+            }
+            _ => None,
+        }
+    }
+}
