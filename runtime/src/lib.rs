@@ -14,6 +14,8 @@
 //! - [`transport`] and [`connection`] (feature `client`, on by default):
 //!   turning `DOCKER_HOST` into a reqwest client, negotiating the version,
 //!   sending versioned requests and hijacking attach/exec connections.
+//! - [`server`] (feature `server`): the axum half generated servers link
+//!   against: routing, moby's version rules, decoding, streaming, hijacking.
 //!
 //! Architecture invariant: the shared modules (everything but `transport`
 //! and `connection`) do no I/O of their own and depend on neither reqwest
@@ -31,6 +33,8 @@ pub mod filters;
 pub mod frames;
 pub mod json_stream;
 pub mod model;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "client")]
 pub mod transport;
 pub mod version;
