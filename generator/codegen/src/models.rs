@@ -97,8 +97,8 @@ fn separate_items(text: &str) -> String {
         let item_start = ["///", "#[", "pub ", "impl", "use "]
             .iter()
             .any(|p| line.starts_with(p));
-        let previous_ended =
-            previous == "}" || (previous.ends_with(';') && !previous.starts_with(' '));
+        let top_level = !previous.starts_with(' ') && !previous.starts_with("//");
+        let previous_ended = top_level && (previous.ends_with('}') || previous.ends_with(';'));
         let after_crate_doc = previous.starts_with("//!") && !line.starts_with("//!");
         if (item_start
             && previous_ended
@@ -724,5 +724,19 @@ fn scalar_ty(scalar: Scalar) -> TokenStream {
         Scalar::U64 => quote!(u64),
         Scalar::F32 => quote!(f32),
         Scalar::F64 => quote!(f64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_are_separated_but_doc_comments_are_not_split() {
+        let text = "use a::B;\nuse c::D;\n/// Doc {\n/// }\npub struct X {}\nimpl T for X {}\npub type Y = X;\n";
+        assert_eq!(
+            separate_items(text),
+            "use a::B;\nuse c::D;\n\n/// Doc {\n/// }\npub struct X {}\n\nimpl T for X {}\n\npub type Y = X;\n"
+        );
     }
 }

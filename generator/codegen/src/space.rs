@@ -974,3 +974,45 @@ fn check_references(models: &BTreeMap<String, Model>) -> Result<(), CodegenError
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_widen_to_the_narrowest_integer_holding_both() {
+        assert_eq!(widen_scalars(Scalar::I32, Scalar::I64), Some(Scalar::I64));
+        assert_eq!(widen_scalars(Scalar::U8, Scalar::U32), Some(Scalar::U32));
+        assert_eq!(widen_scalars(Scalar::U32, Scalar::I32), Some(Scalar::I64));
+        assert_eq!(widen_scalars(Scalar::U8, Scalar::I8), Some(Scalar::I16));
+        assert_eq!(widen_scalars(Scalar::U64, Scalar::I64), None);
+    }
+
+    #[test]
+    fn numbers_widen_to_f64_and_string_formats_to_string() {
+        assert_eq!(widen_scalars(Scalar::I64, Scalar::F32), Some(Scalar::F64));
+        assert_eq!(widen_scalars(Scalar::F32, Scalar::F64), Some(Scalar::F64));
+        assert_eq!(
+            widen_scalars(Scalar::String, Scalar::DateTime),
+            Some(Scalar::String)
+        );
+        assert_eq!(widen_scalars(Scalar::Boolean, Scalar::String), None);
+    }
+
+    #[test]
+    fn signed_and_unsigned_64_bit_integers_meet_in_i128_and_text_in_an_open_enum() {
+        let types = BTreeMap::new();
+        let cx = Widening {
+            types: &types,
+            text_enums: BTreeSet::from(["State".to_string()]),
+        };
+        let i64 = RustTy::Scalar(Scalar::I64);
+        let u64 = RustTy::Scalar(Scalar::U64);
+        assert_eq!(widen(&i64, &u64, &cx), RustTy::I128);
+        let text = RustTy::Scalar(Scalar::String);
+        let state = RustTy::Named("State".to_string());
+        assert_eq!(widen(&text, &state, &cx), state);
+        let list = RustTy::Array(Box::new(text.clone()));
+        assert_eq!(widen(&list, &text, &cx), RustTy::Any);
+    }
+}

@@ -126,3 +126,99 @@ fn a_reference_to_a_missing_type_is_an_error_naming_the_field() {
         other => panic!("expected UnknownType, got {other:?}"),
     }
 }
+
+#[test]
+fn every_enum_is_open_with_hand_written_serde_via_text() {
+    let lib = emitted_lib("open_enums");
+    assert!(lib.contains("    Other(String),"), "string catch-all");
+    assert!(
+        lib.contains("    Other(i32),"),
+        "integer catch-all in the base type"
+    );
+    assert!(
+        lib.contains("    Unlisted(String),"),
+        "catch-all renamed beside a listed `other`"
+    );
+    assert!(lib.contains("impl serde::Serialize for RestartPolicyName"));
+    assert!(lib.contains("impl<'de> serde::Deserialize<'de> for RestartPolicyName"));
+    assert!(!lib.contains("deny_unknown_fields"));
+    assert!(
+        !lib.contains("#[derive(Debug, Clone, PartialEq, Eq, Hash, serde"),
+        "enums must not derive serde"
+    );
+}
+
+#[test]
+fn the_empty_string_is_an_enum_value_like_any_other() {
+    let lib = emitted_lib("open_enums");
+    assert!(lib.contains("Self::Empty => \"\","));
+    assert!(lib.contains("\"\" => Self::Empty,"));
+}
+
+/// `text` without white space, so that checks do not depend on line breaks.
+fn compact(text: &str) -> String {
+    text.split_whitespace().collect()
+}
+
+#[test]
+fn version_limited_fields_are_optional_documented_and_checked() {
+    let lib = emitted_lib("versioned_fields");
+    let code = compact(&lib);
+    assert!(lib.contains("    /// Since API 1.25.\n    #[serde(rename = \"Init\", skip_serializing_if = \"Option::is_none\")]\n    pub init: Option<bool>,"));
+    assert!(code.contains(&compact(
+        "if self.init.is_some() && !model::exists_in(version, &[model::Span::since(1, 25)])"
+    )));
+    assert!(lib.contains("out.push(model::field_path(path, \"Init\"));"));
+    assert!(lib.contains("self.init = None;"));
+}
+
+#[test]
+fn required_fields_are_plain_and_read_null_or_missing_as_default() {
+    let lib = emitted_lib("versioned_fields");
+    assert!(lib.contains(
+        "#[serde(rename = \"CpuShares\", default, deserialize_with = \"model::null_as_default\")]\n    pub cpu_shares: i32,"
+    ));
+}
+
+#[test]
+fn changed_field_types_widen_and_say_so() {
+    let lib = emitted_lib("shape_changes");
+    assert!(lib.contains("pub size: i64,"), "int32 then int64");
+    assert!(lib.contains("pub count: i64,"), "uint32 then int32");
+    assert!(lib.contains("pub ratio: Option<f64>,"), "int64 then float");
+    assert!(
+        lib.contains("pub state: Option<ImageState>,"),
+        "string then open enum"
+    );
+    assert!(
+        lib.contains("pub config: Option<serde_json::Value>,"),
+        "string then object"
+    );
+    assert!(
+        lib.contains("pub version: Option<ObjectVersion>,"),
+        "renamed type"
+    );
+    assert!(
+        lib.contains("pub index: Option<i128>,"),
+        "int64 then uint64"
+    );
+    assert!(lib.contains("/// The type of this field changed between API versions: `int32` in API 1.23 to 1.24; `int64` since API 1.25."));
+}
+
+#[test]
+fn self_containing_types_are_boxed_and_names_are_rust_names() {
+    let lib = emitted_lib("recursion_and_naming");
+    assert!(lib.contains("pub parent: Option<Box<Tree>>,"));
+    assert!(
+        lib.contains("pub children: Option<Vec<Tree>>,"),
+        "a Vec needs no box"
+    );
+    assert!(
+        lib.contains("pub struct StringType {"),
+        "prelude names are not shadowed"
+    );
+    assert!(lib.contains("pub r#type: Option<String>,"));
+    assert!(lib.contains("pub self_: Option<u8>,"));
+    assert!(lib.contains("pub id_2: Option<String>,"));
+    assert!(lib.contains("pub type PortMap = BTreeMap<String, Option<Vec<String>>>;"));
+}

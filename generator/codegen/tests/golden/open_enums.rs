@@ -119,6 +119,7 @@ impl<'de> serde::Deserialize<'de> for NodeState {
 }
 
 impl VersionedModel for NodeState {}
+
 /// A numeric enumeration.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Priority {

@@ -69,8 +69,12 @@ pub enum Address {
 }
 
 impl VersionedModel for Address {}
+
 /// The `Options` type.
 pub type Options = BTreeMap<String, serde_json::Value>;
+
+/// Port bindings; Go writes an unbound port as null.
+pub type PortMap = BTreeMap<String, Option<Vec<String>>>;
 
 /// A type whose name is a prelude type's.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -99,6 +103,7 @@ pub struct StringType {
 }
 
 impl VersionedModel for StringType {}
+
 /// A type that contains itself.
 ///
 /// ```text
@@ -115,6 +120,12 @@ pub struct Tree {
     /// The `Leaf` field.
     #[serde(rename = "Leaf", default, deserialize_with = "model::null_as_default")]
     pub leaf: StringType,
+    /// The `Ports` field.
+    #[serde(rename = "Ports", default, deserialize_with = "model::null_as_default")]
+    pub ports: PortMap,
+    /// The `Aliases` field.
+    #[serde(rename = "Aliases", skip_serializing_if = "Option::is_none")]
+    pub aliases: Option<BTreeMap<String, Option<BTreeMap<String, String>>>>,
 }
 
 impl VersionedModel for Tree {}

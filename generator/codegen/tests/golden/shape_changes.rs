@@ -62,6 +62,7 @@ pub struct ImageConfig {
 }
 
 impl VersionedModel for ImageConfig {}
+
 /// The `ImageState` type.
 ///
 /// Since API 1.25.
@@ -126,6 +127,7 @@ impl<'de> serde::Deserialize<'de> for ImageState {
 }
 
 impl VersionedModel for ImageState {}
+
 /// A field of every kind of change.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ImageSummary {
@@ -162,9 +164,32 @@ pub struct ImageSummary {
     /// Required, then optional.
     #[serde(rename = "Tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
+    /// A type renamed between versions whose older values fit the newer one.
+    ///
+    /// The type of this field changed between API versions: `ImageVersion` in API 1.23 to 1.24; `ObjectVersion` since API 1.25. It is held as a type wide enough for every version.
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<ObjectVersion>,
+    /// Signed, then unsigned.
+    ///
+    /// The type of this field changed between API versions: `int64` in API 1.23 to 1.24; `uint64` since API 1.25. It is held as a type wide enough for every version.
+    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
+    pub index: Option<i128>,
 }
 
 impl VersionedModel for ImageSummary {}
+
+/// The `ImageVersion` type.
+///
+/// API 1.23 to 1.24.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ImageVersion {
+    /// The `Index` field.
+    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
+    pub index: Option<i64>,
+}
+
+impl VersionedModel for ImageVersion {}
+
 /// A plain string that became an enumeration.
 ///
 /// This type changed between API versions: `string` in API 1.23 to 1.24; an enumeration of `string` since API 1.25. Every version's values are listed.
@@ -229,6 +254,7 @@ impl<'de> serde::Deserialize<'de> for Isolation {
 }
 
 impl VersionedModel for Isolation {}
+
 /// An object whose fields moved between two shapes.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Mount {
@@ -261,6 +287,23 @@ impl VersionedModel for Mount {
         }
     }
 }
+
+/// The `ObjectVersion` type.
+///
+/// Since API 1.25.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ObjectVersion {
+    /// The `Index` field.
+    ///
+    /// The type of this field changed between API versions: `int64` in API 1.25 only; `uint64` in API 1.26 only. It is held as a type wide enough for every version.
+    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
+    pub index: Option<i128>,
+    /// The `Updated` field.
+    #[serde(rename = "Updated", skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+}
+
+impl VersionedModel for ObjectVersion {}
 
 /// An object that became a string.
 ///
