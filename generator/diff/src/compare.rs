@@ -19,7 +19,10 @@ use crate::reach::Reachability;
 pub(crate) struct Walk<'a> {
     from: &'a ApiVersion,
     to: &'a ApiVersion,
+    api: &'a Api,
     reach: Reachability,
+    /// The reachability in the old version alone and in the new one alone, when needed.
+    reach_each: Option<(Reachability, Reachability)>,
     inclusions: Inclusions,
     wire: Wire<'a>,
     /// Renamed struct types (old name, new name) whose fields are still to compare.
@@ -157,6 +160,17 @@ fn wire_name(value: &impl serde::Serialize) -> String {
         .unwrap_or_default()
 }
 
+/// `object {A, B, C}`: the fields of a struct present in `v`.
+fn fields_label(st: &StructShape, v: &ApiVersion) -> String {
+    let names: Vec<&str> = st
+        .fields
+        .iter()
+        .filter(|f| f.versions.contains(v))
+        .map(|f| f.name.as_str())
+        .collect();
+    format!("object {{{}}}", names.join(", "))
+}
+
 fn is_success(status: &str) -> bool {
     status.starts_with('1') || status.starts_with('2')
 }
@@ -173,6 +187,8 @@ impl<'a> Walk<'a> {
         let mut walk = Walk {
             from,
             to,
+            api,
+            reach_each: None,
             wire: Wire::new(api, from, to),
             renamed: Vec::new(),
             reach: Reachability::build(api, from, to, &inclusions),
@@ -417,6 +433,24 @@ impl<'a> Walk<'a> {
         Some((changed, was, is))
     }
 
+    /// Operations that reach `type_name` in the old version and in the new one.
+    fn continuing_operations(&mut self, type_name: &str) -> Vec<OperationRef> {
+        let (api, from, to) = (self.api, self.from, self.to);
+        let inclusions = &self.inclusions;
+        let (before, after) = self.reach_each.get_or_insert_with(|| {
+            (
+                Reachability::build_over(api, &[from], inclusions),
+                Reachability::build_over(api, &[to], inclusions),
+            )
+        });
+        let after = after.operations(type_name);
+        before
+            .operations(type_name)
+            .into_iter()
+            .filter(|op| after.contains(op))
+            .collect()
+    }
+
     /// Compares type `old_ty` in the old version with `new_ty` in the new one
     /// (the same type, or a renamed one), reporting at `new_ty`.
     fn compare_types(&mut self, old_ty: &TypeDef, ty: &TypeDef) {
@@ -431,6 +465,29 @@ impl<'a> Walk<'a> {
         let location = Location::in_type(&ty.name, None);
         let mut found = Vec::new();
         match (old, new) {
+            (TypeShape::Struct(a), TypeShape::Struct(b)) if !self.wire.similar_structs(a, b) => {
+                // The name now stands for another object (Docker's `Config`
+                // was a container's configuration, then a swarm config). Where
+                // it is used is compared at each use; only operations that use
+                // it in both versions see the object change under them.
+                let continuing = self.continuing_operations(&ty.name);
+                if !continuing.is_empty() {
+                    let mut change = Change::new(
+                        ChangeKind::TypeChanged,
+                        location,
+                        self.reach.sides(&ty.name),
+                        text(fields_label(a, self.from)),
+                        text(fields_label(b, self.to)),
+                    );
+                    change.area = self.reach.area(&ty.name);
+                    change.affected_operations = continuing;
+                    if self.options.descriptions {
+                        change.description = ty.description.clone();
+                    }
+                    self.changes.push(change);
+                }
+                return;
+            }
             (TypeShape::Struct(a), TypeShape::Struct(b)) => {
                 if a.additional != b.additional {
                     found.push(Change::new(

@@ -141,6 +141,22 @@ impl<'a> Wire<'a> {
         old.base == new.base && values(old, self.from) == values(new, self.to)
     }
 
+    /// Whether struct `old` (in the old version) and `new` (in the new one)
+    /// share at least half of the smaller one's fields: the same object that
+    /// changed, rather than a name given to another object.
+    pub fn similar_structs(&self, old: &StructShape, new: &StructShape) -> bool {
+        let names = |st: &StructShape, v: &ApiVersion| -> BTreeSet<String> {
+            st.fields
+                .iter()
+                .filter(|f| f.versions.contains(v))
+                .map(|f| f.name.clone())
+                .collect()
+        };
+        let (a, b) = (names(old, self.from), names(new, self.to));
+        let common = a.intersection(&b).count();
+        a.is_empty() || b.is_empty() || (common > 0 && common * 2 >= a.len().min(b.len()))
+    }
+
     /// The two struct types behind `old` and `new` (through the same arrays
     /// and maps) when `new`'s type is new in the new version and the two share
     /// at least half of the smaller one's fields: a renamed type that also
@@ -163,16 +179,7 @@ impl<'a> Wire<'a> {
                 else {
                     return None;
                 };
-                let names = |st: &StructShape, v: &ApiVersion| -> BTreeSet<String> {
-                    st.fields
-                        .iter()
-                        .filter(|f| f.versions.contains(v))
-                        .map(|f| f.name.clone())
-                        .collect()
-                };
-                let (na, nb) = (names(sa, self.from), names(sb, self.to));
-                let common = na.intersection(&nb).count();
-                (common > 0 && common * 2 >= na.len().min(nb.len())).then_some((a, b))
+                self.similar_structs(sa, sb).then_some((a, b))
             }
             _ => None,
         }

@@ -6,7 +6,8 @@
 //! types. To report it once, where it happens, the walk needs to know that
 //! `HostConfig` includes `Resources`: a struct *includes* another when, in both
 //! versions compared, every field the other has (two at least) is also its
-//! field, with the same description and the same shape. The included type's
+//! field, with the same shape. (Not the same description: the IR keeps each
+//! type's newest, and the two types may end in different versions.) The included type's
 //! changes are then reported at the included type only, and whatever reaches
 //! the including type reaches the included one.
 
@@ -133,10 +134,7 @@ fn includes(whole: &TypeDef, part: &TypeDef, versions: &[&ApiVersion]) -> bool {
             .all(|pf| {
                 whole_st
                     .and_then(|st| st.fields.iter().find(|wf| wf.name == pf.name))
-                    .is_some_and(|wf| {
-                        wf.description == pf.description
-                            && versions.iter().all(|u| field_at(wf, u) == field_at(pf, u))
-                    })
+                    .is_some_and(|wf| versions.iter().all(|u| field_at(wf, u) == field_at(pf, u)))
             })
     })
 }

@@ -22,7 +22,12 @@ impl Reachability {
     /// bodies, fields, array items, map values, aliases and union alternatives
     /// present in either version, and from a struct to the types it includes.
     pub fn build(api: &Api, from: &ApiVersion, to: &ApiVersion, inclusions: &Inclusions) -> Self {
-        let in_pair = |set: &drydock_ir::VersionSet| set.contains(from) || set.contains(to);
+        Self::build_over(api, &[from, to], inclusions)
+    }
+
+    /// The same index over items present in any of `versions`.
+    pub fn build_over(api: &Api, versions: &[&ApiVersion], inclusions: &Inclusions) -> Self {
+        let in_pair = |set: &drydock_ir::VersionSet| versions.iter().any(|v| set.contains(v));
         let mut edges = type_edges(api, &in_pair);
         for (whole, out) in edges.iter_mut() {
             out.extend(inclusions.parts(whole).iter().map(String::as_str));

@@ -874,8 +874,10 @@ fn own_field_of_a_type_that_flattens_another_is_reported_at_it() {
 #[test]
 fn a_field_that_differs_from_the_flattened_one_is_reported_at_both_types() {
     let mut api = with_flattened_config();
-    // ThingSpec overrides Size with its own description: not the same field.
-    field_mut(&mut api, "ThingSpec", "Size").description = Some("Spec size.".to_string());
+    // ThingSpec overrides Size with its own default: not the same field.
+    field_mut(&mut api, "ThingSpec", "Size").shapes[0]
+        .value
+        .default = Some(json!(1));
     reshape_field(&mut api, "ThingConfig", "Size", |s| s.required = true);
     reshape_field(&mut api, "ThingSpec", "Size", |s| s.required = true);
     let entries = entries(&api);
@@ -950,4 +952,68 @@ fn renamed_type_that_changed_reports_its_field_changes_at_the_new_name() {
             ),
         ])
     );
+}
+
+/// The base API in which `ThingConfig` names another object in 2.0: its
+/// fields `Size` and `Mode` go, `Alpha` and `Beta` come.
+fn with_reused_config_name() -> drydock_ir::Api {
+    let mut api = base();
+    let config = fields(&mut api, "ThingConfig");
+    for f in config.iter_mut() {
+        f.versions = only_old();
+        f.shapes[0].versions = only_old();
+    }
+    for name in ["Alpha", "Beta"] {
+        config.push(field(
+            name,
+            only_new(),
+            field_shape(TypeRef::scalar(Scalar::String), false),
+        ));
+    }
+    api
+}
+
+#[test]
+fn reused_type_name_used_by_an_operation_throughout_is_one_type_change() {
+    let api = with_reused_config_name();
+    assert_eq!(
+        entries(&api),
+        json!([in_type(
+            "type_changed",
+            ("ThingConfig", None),
+            json!(["request"]),
+            (json!("object {Size, Mode}"), json!("object {Alpha, Beta}")),
+            (true, true),
+            json!([create_ref()]),
+        )])
+    );
+}
+
+#[test]
+fn reused_type_name_is_compared_where_it_is_used_not_field_by_field() {
+    let mut api = with_reused_config_name();
+    // ThingCreate now sends ThingSettings, the old ThingConfig under a new name;
+    // the new ThingConfig belongs to a new operation.
+    let mut settings = base().types["ThingConfig"].clone();
+    settings.name = "ThingSettings".to_string();
+    settings.versions = only_new();
+    api.types.insert(settings.name.clone(), settings);
+    reshape_request(&mut api, |b| {
+        b.schema = Some(TypeRef::named("ThingSettings"))
+    });
+    let mut configs = operation(
+        "ThingConfigs",
+        "GET",
+        "/things/configs",
+        vec![response("200", only_new(), json_body("ThingConfig", false))],
+    );
+    configs.versions = only_new();
+    api.operations.insert(configs.id.clone(), configs);
+    let kinds: Vec<Value> = entries(&api)
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["kind"].clone())
+        .collect();
+    assert_eq!(kinds, [json!("operation_added"), json!("type_renamed")]);
 }
