@@ -140,6 +140,98 @@ pub(crate) fn description_lines(description: &str) -> Vec<String> {
     out
 }
 
+/// A sentence saying where a type without a description comes from, made from
+/// its JSON pointer in the spec: `The request body of `POST /configs/create`.`
+pub(crate) fn origin_phrase(name: &str, origin: &str) -> String {
+    let segments: Vec<String> = origin
+        .trim_start_matches('#')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    // The part below the schema: properties, items, additionalProperties.
+    let inner = |rest: &[&str]| -> (String, &'static str) {
+        let mut path = Vec::new();
+        let mut role = "";
+        let mut i = 0;
+        while i < rest.len() {
+            match rest[i] {
+                "properties" if i + 1 < rest.len() => {
+                    path.push(rest[i + 1].to_string());
+                    role = "";
+                    i += 2;
+                }
+                "items" => {
+                    role = "An element of ";
+                    i += 1;
+                }
+                "additionalProperties" => {
+                    role = "A value of ";
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        (path.join("."), role)
+    };
+    match segments.as_slice() {
+        ["components", "schemas", schema, rest @ ..] | ["definitions", schema, rest @ ..] => {
+            let (path, role) = inner(rest);
+            match (path.is_empty(), role.is_empty()) {
+                (true, true) => format!("The `{schema}` schema of the API."),
+                (true, false) => format!("{role}`{schema}`."),
+                (false, true) => format!("The `{path}` field of `{schema}`."),
+                (false, false) => format!("{role}the `{path}` field of `{schema}`."),
+            }
+        }
+        ["paths", path, method, "requestBody", rest @ ..]
+        | ["paths", path, method, "parameters", _, rest @ ..] => {
+            let (field, role) = inner(rest);
+            let place = format!("the request body of `{} {path}`", method.to_uppercase());
+            phrase_below(&field, role, &place)
+        }
+        ["paths", path, method, "responses", status, rest @ ..] => {
+            let (field, role) = inner(rest);
+            let place = format!(
+                "the body of a `{status}` response to `{} {path}`",
+                method.to_uppercase()
+            );
+            phrase_below(&field, role, &place)
+        }
+        _ => format!("The `{name}` type (`{origin}` in the spec)."),
+    }
+}
+
+fn phrase_below(field: &str, role: &str, place: &str) -> String {
+    let subject = if field.is_empty() {
+        place.to_string()
+    } else {
+        format!("the `{field}` field of {place}")
+    };
+    if role.is_empty() {
+        let mut chars = subject.chars();
+        chars.next().map_or_else(String::new, |c| {
+            format!("{}{}.", c.to_ascii_uppercase(), chars.as_str())
+        })
+    } else {
+        format!("{role}{subject}.")
+    }
+}
+
+/// An example value as a rustdoc section (a `json` block, which rustdoc does not compile).
+pub(crate) fn example_lines(example: &serde_json::Value) -> Vec<String> {
+    let text = serde_json::to_string_pretty(example).unwrap_or_else(|_| example.to_string());
+    let mut lines = vec![
+        "# Example".to_string(),
+        String::new(),
+        "```json".to_string(),
+    ];
+    lines.extend(text.lines().map(str::to_string));
+    lines.push("```".to_string());
+    lines
+}
+
 /// The lines of a description, or the one `fallback` line when there is none:
 /// every generated item has documentation.
 pub(crate) fn described(
@@ -225,6 +317,46 @@ mod tests {
             Some("API 1.23 to 1.24.")
         );
         assert_eq!(version_note(&since, &all[2..], &all), None);
+    }
+
+    #[test]
+    fn types_without_a_description_say_where_they_come_from() {
+        assert_eq!(
+            origin_phrase(
+                "RestartPolicyName",
+                "#/components/schemas/RestartPolicy/properties/Name"
+            ),
+            "The `Name` field of `RestartPolicy`."
+        );
+        assert_eq!(
+            origin_phrase(
+                "X",
+                "#/paths/~1configs~1create/post/requestBody/content/application~1json/schema"
+            ),
+            "The request body of `POST /configs/create`."
+        );
+        assert_eq!(
+            origin_phrase(
+                "X",
+                "#/paths/~1containers~1{id}~1changes/get/responses/200/content/application~1json/schema/items"
+            ),
+            "An element of the body of a `200` response to `GET /containers/{id}/changes`."
+        );
+        assert_eq!(
+            origin_phrase(
+                "X",
+                "#/definitions/HostConfig/properties/PortBindings/additionalProperties"
+            ),
+            "A value of the `PortBindings` field of `HostConfig`."
+        );
+        assert_eq!(
+            origin_phrase("AuthConfig", "#/components/schemas/AuthConfig"),
+            "The `AuthConfig` schema of the API."
+        );
+        assert_eq!(
+            origin_phrase("X", "elsewhere"),
+            "The `X` type (`elsewhere` in the spec)."
+        );
     }
 
     #[test]

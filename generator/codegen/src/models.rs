@@ -269,13 +269,18 @@ impl<'a> Emitter<'a> {
     fn type_doc(&self, model: &Model) -> TokenStream {
         let all = &self.space.all_versions;
         let description = docs::described(model.description.as_deref(), || {
-            format!("The `{}` type.", model.ir_name)
+            docs::origin_phrase(&model.ir_name, &model.origin)
         });
         let note = docs::version_note(&model.versions, all, all);
         docs::doc_attrs(&[
             description,
             note.into_iter().collect(),
             model.shape_note.iter().cloned().collect(),
+            model
+                .example
+                .as_ref()
+                .map(docs::example_lines)
+                .unwrap_or_default(),
         ])
     }
 

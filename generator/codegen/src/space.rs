@@ -76,6 +76,10 @@ pub(crate) struct Model {
     pub versions: VersionSet,
     /// Description, Markdown.
     pub description: Option<String>,
+    /// Where the type stands in the newest spec, as a JSON pointer.
+    pub origin: String,
+    /// The newest example the spec gives, if any.
+    pub example: Option<serde_json::Value>,
     /// What the type is in Rust.
     pub kind: ModelKind,
     /// A note on how the type's shape changed between versions, if it did.
@@ -944,6 +948,12 @@ fn resolve(
             .unwrap_or_else(|| def.name.clone()),
         versions: def.versions.clone(),
         description: def.description.clone(),
+        origin: def.origin.clone(),
+        example: def
+            .examples
+            .iter()
+            .max_by(|a, b| a.versions.until().cmp(&b.versions.until()))
+            .map(|e| e.value.example.clone()),
         kind,
         shape_note: note,
     })

@@ -198,6 +198,15 @@ impl VersionedModel for Priority {
 }
 
 /// The behavior to apply when the container exits.
+///
+/// # Example
+///
+/// ```json
+/// {
+///   "Name": "unless-stopped",
+///   "MaximumRetryCount": 0
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RestartPolicy {
     /// - Empty string means not to restart
@@ -224,7 +233,7 @@ impl VersionedModel for RestartPolicy {
     }
 }
 
-/// The `RestartPolicyName` type.
+/// The `Name` field of `RestartPolicy`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RestartPolicyName {
     /// The value `""`.

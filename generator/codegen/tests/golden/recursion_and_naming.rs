@@ -70,7 +70,7 @@ pub enum Address {
 
 impl VersionedModel for Address {}
 
-/// The `Options` type.
+/// The `Options` schema of the API.
 pub type Options = BTreeMap<String, serde_json::Value>;
 
 /// Port bindings; Go writes an unbound port as null.

@@ -51,7 +51,7 @@
 
 use drydock_runtime::model::{self, VersionedModel};
 
-/// The `ImageConfig` type.
+/// The `ImageConfig` schema of the API.
 ///
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -63,7 +63,7 @@ pub struct ImageConfig {
 
 impl VersionedModel for ImageConfig {}
 
-/// The `ImageState` type.
+/// The `ImageState` schema of the API.
 ///
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -178,7 +178,7 @@ pub struct ImageSummary {
 
 impl VersionedModel for ImageSummary {}
 
-/// The `ImageVersion` type.
+/// The `ImageVersion` schema of the API.
 ///
 /// API 1.23 to 1.24.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -288,7 +288,7 @@ impl VersionedModel for Mount {
     }
 }
 
-/// The `ObjectVersion` type.
+/// The `ObjectVersion` schema of the API.
 ///
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

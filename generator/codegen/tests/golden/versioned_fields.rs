@@ -204,7 +204,7 @@ impl VersionedModel for LogConfig {
     }
 }
 
-/// The `RestartPolicyName` type.
+/// The `Name` field of `RestartPolicy`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RestartPolicyName {
     /// The value `"no"`.
