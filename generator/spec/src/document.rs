@@ -16,7 +16,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 use serde_yaml::Value as Yaml;
 
-use crate::error::{Result, SpecError, pointer_token};
+use crate::error::{Result, SpecError, pointer};
 
 /// Parses `text` (YAML or JSON) into a JSON value; `file` labels errors.
 ///
@@ -54,17 +54,7 @@ pub fn load_document(path: &Path) -> Result<Value> {
 }
 
 fn parse_yaml(file: &str, text: &str) -> Result<Value> {
-    let syntax = |error: serde_yaml::Error| {
-        let (line, column) = error
-            .location()
-            .map_or((0, 0), |at| (at.line(), at.column()));
-        SpecError::Syntax {
-            file: file.to_owned(),
-            line,
-            column,
-            message: error.to_string(),
-        }
-    };
+    let syntax = |error: serde_yaml::Error| SpecError::from_yaml(file, &error);
     let mut yaml: Yaml = serde_yaml::from_str(text).map_err(syntax)?;
     yaml.apply_merge().map_err(syntax)?;
     let mut path = Vec::new();
@@ -75,10 +65,7 @@ fn parse_yaml(file: &str, text: &str) -> Result<Value> {
 fn yaml_to_json(file: &str, yaml: Yaml, path: &mut Vec<String>) -> Result<Value> {
     let invalid = |path: &[String], message: String| SpecError::Invalid {
         file: file.to_owned(),
-        pointer: path
-            .iter()
-            .map(|t| format!("/{}", pointer_token(t)))
-            .collect(),
+        pointer: pointer(path),
         message,
     };
     Ok(match yaml {

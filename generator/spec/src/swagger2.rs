@@ -22,7 +22,7 @@
 use openapiv3::OpenAPI;
 use serde_json::{Map, Value, json};
 
-use crate::error::{Result, SpecError, pointer_token};
+use crate::error::{Result, SpecError, json_kind, pointer_token};
 
 /// The OpenAPI version written into converted documents.
 const OPENAPI_VERSION: &str = "3.0.3";
@@ -71,7 +71,7 @@ pub fn to_openapi3(file: &str, doc: Value) -> Result<OpenAPI> {
     let Some(root) = doc.as_object() else {
         return Err(invalid(
             "",
-            format!("the document must be a mapping, found {}", kind(&doc)),
+            format!("the document must be a mapping, found {}", json_kind(&doc)),
         ));
     };
     if let Some(version) = root.get("openapi") {
@@ -187,18 +187,6 @@ fn narrow_failure(tree: &Value, failure: (String, String)) -> (String, String) {
     failure
 }
 
-/// A short name for the JSON type of `value`, for error messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a sequence",
-        Value::Object(_) => "a mapping",
-    }
-}
-
 /// The pointer of `token` under `at`.
 fn child(at: &str, token: &str) -> String {
     format!("{at}/{}", pointer_token(token))
@@ -282,21 +270,27 @@ impl<'a> Converter<'a> {
     }
 
     fn object<'v>(&self, value: &'v Value, at: &str) -> Result<&'v Map<String, Value>> {
-        value
-            .as_object()
-            .ok_or_else(|| self.invalid(at, format!("expected a mapping, found {}", kind(value))))
+        value.as_object().ok_or_else(|| {
+            self.invalid(
+                at,
+                format!("expected a mapping, found {}", json_kind(value)),
+            )
+        })
     }
 
     fn array<'v>(&self, value: &'v Value, at: &str) -> Result<&'v Vec<Value>> {
-        value
-            .as_array()
-            .ok_or_else(|| self.invalid(at, format!("expected a sequence, found {}", kind(value))))
+        value.as_array().ok_or_else(|| {
+            self.invalid(
+                at,
+                format!("expected a sequence, found {}", json_kind(value)),
+            )
+        })
     }
 
     fn string<'v>(&self, value: &'v Value, at: &str) -> Result<&'v str> {
-        value
-            .as_str()
-            .ok_or_else(|| self.invalid(at, format!("expected a string, found {}", kind(value))))
+        value.as_str().ok_or_else(|| {
+            self.invalid(at, format!("expected a string, found {}", json_kind(value)))
+        })
     }
 
     /// `map[key]` as a list of media types, `None` when absent or empty.
