@@ -219,6 +219,25 @@ fn phrase_below(field: &str, role: &str, place: &str) -> String {
     }
 }
 
+/// Breaks a generated sentence into lines of at most 90 characters (a longer word stays whole).
+pub(crate) fn wrap(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > 90 {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// An example value as a rustdoc section (a `json` block, which rustdoc does not compile).
 pub(crate) fn example_lines(example: &serde_json::Value) -> Vec<String> {
     let text = serde_json::to_string_pretty(example).unwrap_or_else(|_| example.to_string());
@@ -357,6 +376,15 @@ mod tests {
             origin_phrase("X", "elsewhere"),
             "The `X` type (`elsewhere` in the spec)."
         );
+    }
+
+    #[test]
+    fn notes_wrap_at_ninety_columns() {
+        let text = "word ".repeat(40);
+        let lines = wrap(&text);
+        assert!(lines.iter().all(|l| l.len() <= 90));
+        assert_eq!(lines.join(" "), text.trim_end());
+        assert_eq!(wrap(""), Vec::<String>::new());
     }
 
     #[test]

@@ -275,7 +275,11 @@ impl<'a> Emitter<'a> {
         docs::doc_attrs(&[
             description,
             note.into_iter().collect(),
-            model.shape_note.iter().cloned().collect(),
+            model
+                .shape_note
+                .as_deref()
+                .map(docs::wrap)
+                .unwrap_or_default(),
             model
                 .example
                 .as_ref()
@@ -335,7 +339,16 @@ impl<'a> Emitter<'a> {
             docs::version_note(&field.versions, &scope, all)
                 .into_iter()
                 .collect(),
-            field.shape_note.iter().cloned().collect(),
+            field
+                .shape_note
+                .as_deref()
+                .map(docs::wrap)
+                .unwrap_or_default(),
+            field
+                .default
+                .as_ref()
+                .map(|d| vec![format!("Defaults to `{d}`.")])
+                .unwrap_or_default(),
         ]);
         let ident = field_ident(&field.rust);
         let ty = self.field_ty(field);

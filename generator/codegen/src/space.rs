@@ -129,6 +129,8 @@ pub(crate) struct FieldModel {
     pub boxed: bool,
     /// A note on how the field's shape changed between versions, if it did.
     pub shape_note: Option<String>,
+    /// The default the newest shape gives, if any.
+    pub default: Option<serde_json::Value>,
 }
 
 /// A resolved enumeration.
@@ -799,6 +801,7 @@ fn resolve_field(
         optional: !shapes.iter().all(|s| s.value.required && !s.value.nullable),
         boxed: false,
         shape_note,
+        default: shapes.last().and_then(|s| s.value.default.clone()),
     })
 }
 

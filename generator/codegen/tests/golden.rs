@@ -202,7 +202,9 @@ fn changed_field_types_widen_and_say_so() {
         lib.contains("pub index: Option<i128>,"),
         "int64 then uint64"
     );
-    assert!(lib.contains("/// The type of this field changed between API versions: `int32` in API 1.23 to 1.24; `int64` since API 1.25."));
+    assert!(lib.contains(
+        "/// The type of this field changed between API versions: `int32` in API 1.23 to 1.24; `int64`\n    /// since API 1.25."
+    ));
 }
 
 #[test]

@@ -133,32 +133,38 @@ impl VersionedModel for ImageState {}
 pub struct ImageSummary {
     /// Widened from int32 to int64.
     ///
-    /// The type of this field changed between API versions: `int32` in API 1.23 to 1.24; `int64` since API 1.25. It is held as a type wide enough for every version.
+    /// The type of this field changed between API versions: `int32` in API 1.23 to 1.24; `int64`
+    /// since API 1.25. It is held as a type wide enough for every version.
     #[serde(rename = "Size", default, deserialize_with = "model::null_as_default")]
     pub size: i64,
     /// The `Count` field.
     ///
-    /// The type of this field changed between API versions: `uint32` in API 1.23 to 1.24; `int32` since API 1.25. It is held as a type wide enough for every version.
+    /// The type of this field changed between API versions: `uint32` in API 1.23 to 1.24; `int32`
+    /// since API 1.25. It is held as a type wide enough for every version.
     #[serde(rename = "Count", default, deserialize_with = "model::null_as_default")]
     pub count: i64,
     /// The `Ratio` field.
     ///
-    /// The type of this field changed between API versions: `int64` in API 1.23 to 1.24; `float` since API 1.25. It is held as a type wide enough for every version.
+    /// The type of this field changed between API versions: `int64` in API 1.23 to 1.24; `float`
+    /// since API 1.25. It is held as a type wide enough for every version.
     #[serde(rename = "Ratio", skip_serializing_if = "Option::is_none")]
     pub ratio: Option<f64>,
     /// A string that became an enum.
     ///
-    /// The type of this field changed between API versions: `string` in API 1.23 to 1.24; `ImageState` since API 1.25. It is held as a type wide enough for every version.
+    /// The type of this field changed between API versions: `string` in API 1.23 to 1.24;
+    /// `ImageState` since API 1.25. It is held as a type wide enough for every version.
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
     pub state: Option<ImageState>,
     /// The `Created` field.
     ///
-    /// The type of this field changed between API versions: `string` in API 1.23 to 1.24; `date-time` since API 1.25. It is held as a type wide enough for every version.
+    /// The type of this field changed between API versions: `string` in API 1.23 to 1.24;
+    /// `date-time` since API 1.25. It is held as a type wide enough for every version.
     #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// A string that became an object.
     ///
-    /// The type of this field changed between API versions: `string` in API 1.23 to 1.24; `ImageConfig` since API 1.25. It is held as a JSON value.
+    /// The type of this field changed between API versions: `string` in API 1.23 to 1.24;
+    /// `ImageConfig` since API 1.25. It is held as a JSON value.
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Value>,
     /// Required, then optional.
@@ -166,12 +172,14 @@ pub struct ImageSummary {
     pub tags: Option<Vec<String>>,
     /// A type renamed between versions whose older values fit the newer one.
     ///
-    /// The type of this field changed between API versions: `ImageVersion` in API 1.23 to 1.24; `ObjectVersion` since API 1.25. It is held as a type wide enough for every version.
+    /// The type of this field changed between API versions: `ImageVersion` in API 1.23 to 1.24;
+    /// `ObjectVersion` since API 1.25. It is held as a type wide enough for every version.
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<ObjectVersion>,
     /// Signed, then unsigned.
     ///
-    /// The type of this field changed between API versions: `int64` in API 1.23 to 1.24; `uint64` since API 1.25. It is held as a type wide enough for every version.
+    /// The type of this field changed between API versions: `int64` in API 1.23 to 1.24; `uint64`
+    /// since API 1.25. It is held as a type wide enough for every version.
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<i128>,
 }
@@ -192,7 +200,8 @@ impl VersionedModel for ImageVersion {}
 
 /// A plain string that became an enumeration.
 ///
-/// This type changed between API versions: `string` in API 1.23 to 1.24; an enumeration of `string` since API 1.25. Every version's values are listed.
+/// This type changed between API versions: `string` in API 1.23 to 1.24; an enumeration of
+/// `string` since API 1.25. Every version's values are listed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Isolation {
     /// The value `"default"`.
@@ -295,7 +304,8 @@ impl VersionedModel for Mount {
 pub struct ObjectVersion {
     /// The `Index` field.
     ///
-    /// The type of this field changed between API versions: `int64` in API 1.25 only; `uint64` in API 1.26 only. It is held as a type wide enough for every version.
+    /// The type of this field changed between API versions: `int64` in API 1.25 only; `uint64` in
+    /// API 1.26 only. It is held as a type wide enough for every version.
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<i128>,
     /// The `Updated` field.
@@ -307,5 +317,6 @@ impl VersionedModel for ObjectVersion {}
 
 /// An object that became a string.
 ///
-/// This type changed between API versions: an object in API 1.23 to 1.24; `string` since API 1.25. It is held as a JSON value.
+/// This type changed between API versions: an object in API 1.23 to 1.24; `string` since API
+/// 1.25. It is held as a JSON value.
 pub type Platform = serde_json::Value;

@@ -162,6 +162,8 @@ pub type Labels = BTreeMap<String, String>;
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct LogConfig {
     /// The `Type` field.
+    ///
+    /// Defaults to `"json-file"`.
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// The `Config` field.
