@@ -7,11 +7,13 @@
 //! Architecture invariant: emitters read only the IR, never YAML or OpenAPI
 //! documents, and their output depends only on their input (same IR, same bytes).
 
+pub mod client;
 mod docs;
 pub mod error;
 pub mod models;
 mod naming;
 mod space;
 
+pub use client::emit_client;
 pub use error::CodegenError;
 pub use models::{GeneratedFiles, emit_models};
