@@ -1,5 +1,6 @@
-//! drydock's build tasks: `cargo xtask codegen | generate | diff | test`.
+//! drydock's build tasks: `cargo xtask codegen | generate | diff | test | bench`.
 
+mod bench;
 mod codegen;
 mod diff;
 mod test;
@@ -27,6 +28,8 @@ enum Command {
     Test(test::TestArgs),
     /// Report what changed between two versions of the Docker API, or two API documents.
     Diff(diff::DiffArgs),
+    /// Measure things too slow for `cargo xtask test`: `bench models-build`.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => codegen::generate(args),
         Command::Test(args) => test::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
