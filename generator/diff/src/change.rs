@@ -85,6 +85,12 @@ pub enum ChangeKind {
     EnumValueAdded,
     /// An enumeration no longer lists a value.
     EnumValueRemoved,
+    /// A field's or parameter's type now accepts fewer values (`string` to an
+    /// enumeration, `int64` to `int32`).
+    TypeNarrowed,
+    /// A field's or parameter's type now accepts more values (an enumeration
+    /// to `string`, `int32` to `int64`, `date-time` to `string`).
+    TypeWidened,
     /// A type reference now names another type: one that carries the same
     /// JSON, or a renamed type whose own changes are reported one by one.
     TypeRenamed,
@@ -134,6 +140,8 @@ impl ChangeKind {
             FieldDefaultChanged => "field_default_changed",
             EnumValueAdded => "enum_value_added",
             EnumValueRemoved => "enum_value_removed",
+            TypeNarrowed => "type_narrowed",
+            TypeWidened => "type_widened",
             TypeRenamed => "type_renamed",
             TypeChanged => "type_changed",
         }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::DiffOptions;
 use crate::change::{Change, ChangeKind, Location, OperationRef, Side, type_label};
-use crate::equivalence::Wire;
+use crate::equivalence::{Range, Wire};
 use crate::inclusion::Inclusions;
 use crate::reach::Reachability;
 
@@ -425,6 +425,11 @@ impl<'a> Walk<'a> {
         let (was, is) = (text(type_label(old)), text(type_label(new)));
         if self.wire.same(old, new) {
             return Some((ChangeKind::TypeRenamed, was, is));
+        }
+        match self.wire.range_change(old, new) {
+            Some(Range::Narrower) => return Some((ChangeKind::TypeNarrowed, was, is)),
+            Some(Range::Wider) => return Some((ChangeKind::TypeWidened, was, is)),
+            None => {}
         }
         if let Some((a, b)) = self.wire.renamed_structs(old, new) {
             self.renamed.push((a.to_string(), b.to_string()));

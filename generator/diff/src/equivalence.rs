@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use drydock_ir::{
-    Api, ApiVersion, EnumShape, FieldShape, StructShape, TypeRef, TypeShape, shape_at,
+    Api, ApiVersion, EnumShape, FieldShape, Scalar, StructShape, TypeRef, TypeShape, shape_at,
 };
 
 /// The fields of `st` present in `v`, with their shapes there.
@@ -182,6 +182,95 @@ impl<'a> Wire<'a> {
                 self.similar_structs(sa, sb).then_some((a, b))
             }
             _ => None,
+        }
+    }
+}
+
+/// How the values a new type accepts relate to those the old type accepted,
+/// when one set holds the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Range {
+    /// The new type accepts fewer values (`string` → an enumeration, `int64` → `int32`).
+    Narrower,
+    /// The new type accepts more values (an enumeration → `string`, `int32` → `int64`).
+    Wider,
+}
+
+/// Integers by signedness and width; floats above every integer.
+fn numeric_rank(s: Scalar) -> Option<(u8, u8)> {
+    use Scalar::*;
+    Some(match s {
+        I8 => (0, 1),
+        I16 => (0, 2),
+        I32 => (0, 3),
+        I64 => (0, 4),
+        U8 => (1, 1),
+        U16 => (1, 2),
+        U32 => (1, 3),
+        U64 => (1, 4),
+        F32 => (2, 5),
+        F64 => (2, 6),
+        _ => return None,
+    })
+}
+
+/// Whether every value of scalar `a` is a value of scalar `b`.
+fn scalar_within(a: Scalar, b: Scalar) -> bool {
+    use Scalar::*;
+    if a == b {
+        return true;
+    }
+    let text_like = |s| matches!(s, DateTime | Date | Uuid | Base64);
+    if b == String && text_like(a) {
+        return true;
+    }
+    match (numeric_rank(a), numeric_rank(b)) {
+        // Same signedness and wider; unsigned into a wider signed; any integer into a float.
+        (Some((sa, wa)), Some((sb, wb))) => {
+            wa < wb && (sa == sb || (sa == 1 && sb == 0) || sb == 2)
+        }
+        _ => false,
+    }
+}
+
+impl Wire<'_> {
+    /// Whether `old`'s values are within `new`'s, or the other way round,
+    /// for scalars and for a string enumeration against `string`.
+    pub fn range_change(&self, old: &TypeRef, new: &TypeRef) -> Option<Range> {
+        let old_scalar = self.scalar_of(old, self.from)?;
+        let new_scalar = self.scalar_of(new, self.to)?;
+        let (old_enum, new_enum) = (self.is_enum(old, self.from), self.is_enum(new, self.to));
+        let within = |a, b| scalar_within(a, b);
+        match (old_enum, new_enum) {
+            (false, false) if within(old_scalar, new_scalar) => Some(Range::Wider),
+            (false, false) if within(new_scalar, old_scalar) => Some(Range::Narrower),
+            (true, false) if within(old_scalar, new_scalar) => Some(Range::Wider),
+            (false, true) if within(new_scalar, old_scalar) => Some(Range::Narrower),
+            _ => None,
+        }
+    }
+
+    /// The scalar a reference is written as: a scalar, or an enumeration's base.
+    fn scalar_of(&self, ty: &TypeRef, v: &ApiVersion) -> Option<Scalar> {
+        match ty {
+            TypeRef::Scalar { scalar } => Some(*scalar),
+            TypeRef::Named { name } => match self.shape(name, v)? {
+                TypeShape::Enum(e) => Some(e.base),
+                TypeShape::Alias { target } => self.scalar_of(target, v),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn is_enum(&self, ty: &TypeRef, v: &ApiVersion) -> bool {
+        match ty {
+            TypeRef::Named { name } => match self.shape(name, v) {
+                Some(TypeShape::Enum(_)) => true,
+                Some(TypeShape::Alias { target }) => self.is_enum(target, v),
+                _ => false,
+            },
+            _ => false,
         }
     }
 }

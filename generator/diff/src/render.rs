@@ -55,15 +55,13 @@ fn value_text(value: &Option<Value>) -> String {
     }
 }
 
+/// The anchor GitHub gives a Markdown heading (`Session (experimental)` →
+/// `session-experimental`), used for the HTML page's section ids too.
 fn anchor(area: &str) -> String {
-    area.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
+    area.to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+        .map(|c| if c == ' ' { '-' } else { c })
         .collect()
 }
 
@@ -281,5 +279,16 @@ fn write_report(
         changes: report.summary.changes,
         breaking_clients: report.summary.breaking_clients,
         breaking_servers: report.summary.breaking_servers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::anchor;
+
+    #[test]
+    fn area_anchors_follow_github_heading_ids() {
+        assert_eq!(anchor("Session (experimental)"), "session-experimental");
+        assert_eq!(anchor("Container"), "container");
     }
 }

@@ -117,6 +117,12 @@ pub fn impact(kind: ChangeKind, side: Side) -> Impact {
         // A response default only documents what servers send.
         (FieldDefaultChanged, Response) => NONE,
 
+        // Narrower: like removed enum values. Wider: like added ones.
+        (TypeNarrowed, Request | Operation) => CLIENTS,
+        (TypeNarrowed, Response) => SERVERS,
+        (TypeWidened, Request | Operation) => SERVERS,
+        (TypeWidened, Response) => CLIENTS,
+
         (EnumValueAdded, Request | Operation) => SERVERS,
         (EnumValueAdded, Response) => CLIENTS,
         (EnumValueRemoved, Request | Operation) => CLIENTS,
@@ -185,6 +191,20 @@ mod tests {
             assert_eq!(flags(kind, Request), (true, false), "{kind}");
             assert_eq!(flags(kind, Response), (false, true), "{kind}");
         }
+    }
+
+    #[test]
+    fn narrowed_and_widened_types_mirror_removed_and_added_enum_values() {
+        for side in [Request, Response] {
+            assert_eq!(flags(TypeNarrowed, side), flags(EnumValueRemoved, side));
+            assert_eq!(flags(TypeWidened, side), flags(EnumValueAdded, side));
+        }
+    }
+
+    #[test]
+    fn renamed_type_with_the_same_json_breaks_nothing() {
+        assert_eq!(flags(TypeRenamed, Request), (false, false));
+        assert_eq!(flags(TypeRenamed, Response), (false, false));
     }
 
     #[test]

@@ -1017,3 +1017,57 @@ fn reused_type_name_is_compared_where_it_is_used_not_field_by_field() {
         .collect();
     assert_eq!(kinds, [json!("operation_added"), json!("type_renamed")]);
 }
+
+#[test]
+fn response_field_narrowed_to_an_enumeration_breaks_only_servers() {
+    let mut api = base();
+    api.types.insert(
+        "ThingId".to_string(),
+        enum_type("ThingId", &[("a", both()), ("b", both())]),
+    );
+    reshape_field(&mut api, "Thing", "Id", |s| {
+        s.ty = TypeRef::named("ThingId")
+    });
+    assert_eq!(
+        entries(&api),
+        json!([in_type(
+            "type_narrowed",
+            ("Thing", Some("Id")),
+            json!(["response"]),
+            (json!("string"), json!("ThingId")),
+            (false, true),
+            json!([inspect_ref(), create_ref()]),
+        )])
+    );
+}
+
+#[test]
+fn request_integer_widened_breaks_only_servers() {
+    let mut api = base();
+    field_mut(&mut api, "ThingConfig", "Size").shapes[0]
+        .value
+        .ty = TypeRef::scalar(Scalar::I32);
+    reshape_field(&mut api, "ThingConfig", "Size", |s| {
+        s.ty = TypeRef::scalar(Scalar::I64)
+    });
+    assert_eq!(
+        entries(&api),
+        json!([in_type(
+            "type_widened",
+            ("ThingConfig", Some("Size")),
+            json!(["request"]),
+            (json!("integer (int32)"), json!("integer (int64)")),
+            (false, true),
+            json!([create_ref()]),
+        )])
+    );
+}
+
+#[test]
+fn signed_to_unsigned_integer_is_a_type_change() {
+    let mut api = base();
+    reshape_field(&mut api, "ThingConfig", "Size", |s| {
+        s.ty = TypeRef::scalar(Scalar::U64)
+    });
+    assert_eq!(entries(&api)[0]["kind"], json!("field_type_changed"));
+}
