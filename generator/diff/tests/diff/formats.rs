@@ -170,3 +170,11 @@ fn report_set_json_parses_and_counts_match_the_entries() {
         .count();
     assert_eq!(json["summary"]["breaking_clients"], breaking);
 }
+
+#[test]
+fn report_without_changes_says_so() {
+    let report = diff(&base(), &old(), &new(), &DiffOptions::default());
+    let sentence = "The specs show no change of operations or types from 1.0 to 2.0.";
+    assert!(report.to_markdown().contains(sentence));
+    assert!(report.to_html(&Links::default()).contains(sentence));
+}
