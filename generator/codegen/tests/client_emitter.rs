@@ -278,6 +278,20 @@ fn methods_document_path_and_versions() {
 }
 
 #[test]
+fn placeholders_in_spec_text_are_not_read_as_html() {
+    let files = emitted(&widgets());
+    let widget = file(&files, "src/widget.rs");
+    assert!(
+        widget.contains("/// - label=&lt;string> a label"),
+        "{widget}"
+    );
+    assert!(
+        widget.contains("/// - `id=<id>` an id"),
+        "code stays as it is: {widget}"
+    );
+}
+
+#[test]
 fn same_ir_gives_the_same_bytes() {
     assert_eq!(emitted(&widgets()), emitted(&widgets()));
 }
