@@ -250,6 +250,18 @@ pub fn base() -> Api {
     }
 }
 
+/// Adds `POST /things/prune` (`ThingPrune`), new in 2.0.
+pub fn add_prune(api: &mut Api) {
+    let mut prune = operation(
+        "ThingPrune",
+        "POST",
+        "/things/prune",
+        vec![response("200", only_new(), empty_body())],
+    );
+    prune.versions = only_new();
+    api.operations.insert(prune.id.clone(), prune);
+}
+
 /// The operation `id` of `api`, to change.
 pub fn op<'a>(api: &'a mut Api, id: &str) -> &'a mut Operation {
     api.operations.get_mut(id).expect("fixture operation")

@@ -34,14 +34,7 @@ fn assert_golden(name: &str, actual: &str) {
 /// The base API with one change of several kinds, across two areas.
 fn changed() -> Api {
     let mut api = base();
-    let mut prune = operation(
-        "ThingPrune",
-        "POST",
-        "/things/prune",
-        vec![response("200", only_new(), empty_body())],
-    );
-    prune.versions = only_new();
-    api.operations.insert(prune.id.clone(), prune);
+    add_prune(&mut api);
     let mut ping = operation(
         "SystemPing",
         "GET",

@@ -65,14 +65,7 @@ fn identical_versions_give_an_empty_report() {
 #[test]
 fn added_operation_is_reported_and_breaks_only_servers() {
     let mut api = base();
-    let mut prune = operation(
-        "ThingPrune",
-        "POST",
-        "/things/prune",
-        vec![response("200", only_new(), empty_body())],
-    );
-    prune.versions = only_new();
-    api.operations.insert(prune.id.clone(), prune);
+    add_prune(&mut api);
     let prune_ref = json!({"method": "POST", "path": "/things/prune", "id": "ThingPrune"});
     assert_eq!(
         entries(&api),
