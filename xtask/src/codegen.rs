@@ -141,6 +141,10 @@ pub fn docker_outputs(built: &Built) -> Result<Outputs, String> {
         "generated/ir",
         BTreeMap::from([(PathBuf::from("docker.json"), ir)]),
     );
+    let models =
+        drydock_codegen::emit_models(&built.api, "drydock-models").map_err(|e| e.to_string())?;
+    outputs.add_dir("generated/models", models);
+    outputs.add_dir("generated/diff", drydock_diff::reports(&built.api));
     Ok(outputs)
 }
 
