@@ -413,3 +413,25 @@ fn html_report_filters_by_impact_and_area_in_a_browser() {
     // Sections left without a visible row are hidden too.
     assert!(exec.contains(r#"<section class="area" id="container" hidden="""#));
 }
+
+#[test]
+fn removed_root_fs_base_layer_is_located_by_its_path_in_image_inspect() {
+    let report = report("1.24", "1.25");
+    let base_layer = report
+        .changes
+        .iter()
+        .find(|c| {
+            c.kind == ChangeKind::FieldRemoved && c.location.field.as_deref() == Some("BaseLayer")
+        })
+        .expect("RootFS.BaseLayer removed in 1.25");
+    assert_eq!(
+        (
+            base_layer.affected_operations[0].to_string().as_str(),
+            base_layer.location.path.as_deref()
+        ),
+        (
+            "GET /images/{name}/json",
+            Some("response 200: RootFS.BaseLayer")
+        )
+    );
+}

@@ -220,6 +220,10 @@ pub struct Location {
     /// The field of the named type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a change of a named type: where it sits in the first affected
+    /// operation (`response 200: RootFS.BaseLayer`, `request body: HostConfig.Mounts[]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 impl Location {

@@ -13,7 +13,7 @@ use crate::DiffOptions;
 use crate::change::{Change, ChangeKind, Location, OperationRef, Side, type_label};
 use crate::equivalence::{Range, Wire};
 use crate::inclusion::Inclusions;
-use crate::reach::Reachability;
+use crate::reach::{Reachability, join_path};
 
 /// Collects the changes from one version to another.
 pub(crate) struct Walk<'a> {
@@ -241,6 +241,7 @@ impl<'a> Walk<'a> {
     }
 
     fn push_in_type(&mut self, ty: &TypeDef, mut change: Change, description: Option<&String>) {
+        change.location.path = self.type_path(&ty.name, change.location.field.as_deref());
         change.area = self.reach.area(&ty.name);
         change.affected_operations = self.reach.operations(&ty.name);
         if self.options.descriptions {
@@ -438,6 +439,15 @@ impl<'a> Walk<'a> {
         Some((changed, was, is))
     }
 
+    /// Where `type_name` (and its `field`) sits in the first operation reaching it.
+    fn type_path(&self, type_name: &str, field: Option<&str>) -> Option<String> {
+        let path = self.reach.path(type_name)?;
+        Some(match field {
+            Some(field) => join_path(path, field),
+            None => path.trim_end_matches(": ").to_string(),
+        })
+    }
+
     /// Operations that reach `type_name` in the old version and in the new one.
     fn continuing_operations(&mut self, type_name: &str) -> Vec<OperationRef> {
         let (api, from, to) = (self.api, self.from, self.to);
@@ -484,6 +494,7 @@ impl<'a> Walk<'a> {
                         text(fields_label(a, self.from)),
                         text(fields_label(b, self.to)),
                     );
+                    change.location.path = self.type_path(&ty.name, None);
                     change.area = self.reach.area(&ty.name);
                     change.affected_operations = continuing;
                     if self.options.descriptions {

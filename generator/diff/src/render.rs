@@ -43,6 +43,8 @@ struct Row {
     breaks_clients: bool,
     breaks_servers: bool,
     affected: Vec<String>,
+    /// The first affected operation, and where the change sits in it.
+    path: Option<(String, String)>,
     description: String,
     markdown: String,
 }
@@ -94,6 +96,15 @@ impl Row {
             let ops: Vec<String> = affected.iter().map(|op| format!("`{op}`")).collect();
             markdown.push_str(&format!("; reaches {}", ops.join(", ")));
         }
+        if let (Some(path), Some(first)) = (&change.location.path, affected.first()) {
+            markdown.push_str(&format!(" (in `{first}`: `{path}`)"));
+        }
+        let path = change
+            .location
+            .path
+            .clone()
+            .zip(affected.first().cloned())
+            .map(|(path, op)| (op, path));
         let description = change.description.clone().unwrap_or_default();
         if !description.is_empty() {
             let first_line = description.lines().next().unwrap_or_default();
@@ -108,6 +119,7 @@ impl Row {
             breaks_clients: change.breaks_clients,
             breaks_servers: change.breaks_servers,
             affected,
+            path,
             description,
             markdown,
         }

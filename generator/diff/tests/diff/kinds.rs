@@ -35,12 +35,13 @@ fn in_create(
 fn in_type(
     kind: &str,
     (type_name, field): (&str, Option<&str>),
+    path: &str,
     sides: Value,
     (old, new): (Value, Value),
     (clients, servers): (bool, bool),
     affected: Value,
 ) -> Value {
-    let mut location = json!({"type": type_name});
+    let mut location = json!({"type": type_name, "path": path});
     if let (Some(loc), Some(field)) = (location.as_object_mut(), field) {
         loc.insert("field".to_string(), json!(field));
     }
@@ -469,6 +470,7 @@ fn new_required_request_field_breaks_old_clients() {
         json!([in_type(
             "required_field_added",
             ("ThingConfig", Some("Color")),
+            "request body: Color",
             json!(["request"]),
             (json!(null), json!("string")),
             (true, true),
@@ -508,6 +510,7 @@ fn new_optional_response_field_breaks_nothing() {
         json!([in_type(
             "optional_field_added",
             ("Thing", Some("Created")),
+            "response 200: Created",
             json!(["response"]),
             (json!(null), json!("string (date-time)")),
             (false, false),
@@ -525,6 +528,7 @@ fn removed_response_field_breaks_clients_that_read_it() {
         json!([in_type(
             "field_removed",
             ("Thing", Some("Id")),
+            "response 200: Id",
             json!(["response"]),
             (json!("string"), json!(null)),
             (true, false),
@@ -546,6 +550,7 @@ fn field_type_change_breaks_both_sides() {
         json!([in_type(
             "field_type_changed",
             ("ThingConfig", Some("Size")),
+            "request body: Size",
             json!(["request"]),
             (json!("integer (int64)"), json!("[ integer (int64) ]")),
             (true, true),
@@ -563,6 +568,7 @@ fn response_field_becoming_optional_breaks_clients() {
         json!([in_type(
             "field_became_optional",
             ("Thing", Some("Id")),
+            "response 200: Id",
             json!(["response"]),
             (json!(true), json!(false)),
             (true, false),
@@ -580,6 +586,7 @@ fn request_field_becoming_required_breaks_clients() {
         json!([in_type(
             "field_became_required",
             ("ThingConfig", Some("Size")),
+            "request body: Size",
             json!(["request"]),
             (json!(false), json!(true)),
             (true, false),
@@ -597,6 +604,7 @@ fn response_field_becoming_nullable_breaks_clients() {
         json!([in_type(
             "field_became_nullable",
             ("Thing", Some("Id")),
+            "response 200: Id",
             json!(["response"]),
             (json!(false), json!(true)),
             (true, false),
@@ -631,6 +639,7 @@ fn request_field_default_change_breaks_both_sides() {
         json!([in_type(
             "field_default_changed",
             ("ThingConfig", Some("Size")),
+            "request body: Size",
             json!(["request"]),
             (json!(null), json!(10)),
             (true, true),
@@ -654,6 +663,7 @@ fn enum_value_added_in_a_request_breaks_servers() {
         json!([in_type(
             "enum_value_added",
             ("ThingMode", None),
+            "request body: Mode",
             json!(["request"]),
             (json!(null), json!("auto")),
             (false, true),
@@ -674,6 +684,7 @@ fn enum_value_removed_in_a_request_breaks_clients() {
         json!([in_type(
             "enum_value_removed",
             ("ThingMode", None),
+            "request body: Mode",
             json!(["request"]),
             (json!("slow"), json!(null)),
             (true, false),
@@ -701,6 +712,7 @@ fn enum_value_added_in_a_response_breaks_clients() {
         json!([in_type(
             "enum_value_added",
             ("ThingState", None),
+            "response 200: State",
             json!(["response"]),
             (json!(null), json!("removing")),
             (true, false),
@@ -744,6 +756,7 @@ fn type_changing_from_enum_to_alias_is_a_type_change() {
         json!([in_type(
             "type_changed",
             ("ThingMode", None),
+            "request body: Mode",
             json!(["request"]),
             (json!("enum of string"), json!("string")),
             (true, true),
@@ -773,6 +786,7 @@ fn type_change_is_reported_once_with_every_operation_it_reaches() {
         json!([in_type(
             "optional_field_added",
             ("ThingConfig", Some("Color")),
+            "response 200: History[]{}.Color",
             json!(["request", "response"]),
             (json!(null), json!("string")),
             (false, true),
@@ -844,6 +858,7 @@ fn field_added_to_a_flattened_type_is_reported_once_at_that_type() {
         json!([in_type(
             "optional_field_added",
             ("ThingConfig", Some("Color")),
+            "request body: Color",
             json!(["request"]),
             (json!(null), json!("string")),
             (false, true),
@@ -860,7 +875,7 @@ fn own_field_of_a_type_that_flattens_another_is_reported_at_it() {
     assert_eq!(entries.as_array().map(Vec::len), Some(1));
     assert_eq!(
         entries[0]["location"],
-        json!({"type": "ThingSpec", "field": "Name"})
+        json!({"type": "ThingSpec", "field": "Name", "path": "request body: Name"})
     );
 }
 
@@ -938,6 +953,7 @@ fn renamed_type_that_changed_reports_its_field_changes_at_the_new_name() {
             in_type(
                 "required_field_added",
                 ("ThingSettings", Some("Color")),
+                "request body: Color",
                 json!(["request"]),
                 (json!(null), json!("string")),
                 (true, true),
@@ -974,6 +990,7 @@ fn reused_type_name_used_by_an_operation_throughout_is_one_type_change() {
         json!([in_type(
             "type_changed",
             ("ThingConfig", None),
+            "request body",
             json!(["request"]),
             (json!("object {Size, Mode}"), json!("object {Alpha, Beta}")),
             (true, true),
@@ -1026,6 +1043,7 @@ fn response_field_narrowed_to_an_enumeration_breaks_only_servers() {
         json!([in_type(
             "type_narrowed",
             ("Thing", Some("Id")),
+            "response 200: Id",
             json!(["response"]),
             (json!("string"), json!("ThingId")),
             (false, true),
@@ -1048,6 +1066,7 @@ fn request_integer_widened_breaks_only_servers() {
         json!([in_type(
             "type_widened",
             ("ThingConfig", Some("Size")),
+            "request body: Size",
             json!(["request"]),
             (json!("integer (int32)"), json!("integer (int64)")),
             (false, true),
