@@ -12,8 +12,10 @@ mod docs;
 pub mod error;
 pub mod models;
 mod naming;
+pub mod server;
 mod space;
 
 pub use client::emit_client;
 pub use error::CodegenError;
 pub use models::{GeneratedFiles, emit_models};
+pub use server::emit_server;

@@ -22,6 +22,7 @@ pub mod response;
 pub mod routes;
 pub mod service;
 
+pub use axum::Router;
 pub use error::ServerError;
 pub use hijack::{Hijack, HijackInput};
 pub use request::{BodyStream, Query, Request};
