@@ -1,7 +1,10 @@
 //! Shared set-up for drydock's cross-crate tests (paths to the specs and the workspace).
 
+pub mod docker_http;
 pub mod dockerd;
 
+pub mod model_compare;
+pub mod model_dispatch;
 pub mod reference_doc;
 pub mod schema_check;
 
