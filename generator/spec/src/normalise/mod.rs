@@ -250,6 +250,37 @@ impl<'a> Normaliser<'a> {
         }
     }
 
+    /// Resolves a `$ref` to `#/components/<kind>/<key>` (parameters, request
+    /// bodies, responses) into the item and its JSON pointer.
+    fn component<T>(
+        &self,
+        reference: &str,
+        kind: &str,
+        pointer: &str,
+        items: impl Fn(&'a openapiv3::Components) -> &'a indexmap::IndexMap<String, ReferenceOr<T>>,
+    ) -> Result<(&'a T, String)> {
+        let key = reference
+            .strip_prefix(&format!("#/components/{kind}/"))
+            .map(unescape_token);
+        let doc: &'a OpenAPI = self.doc;
+        let found = key.as_ref().and_then(|k| {
+            doc.components
+                .as_ref()
+                .and_then(|c| items(c).get(k))
+                .and_then(ReferenceOr::as_item)
+        });
+        match (found, key) {
+            (Some(item), Some(key)) => {
+                Ok((item, format!("/components/{kind}/{}", pointer_token(&key))))
+            }
+            _ => Err(SpecError::UnresolvedRef {
+                file: self.file.to_string(),
+                pointer: pointer.to_string(),
+                reference: reference.to_string(),
+            }),
+        }
+    }
+
     /// Defines the named type `name` from `schema` standing at `place`.
     fn define(&mut self, name: &str, place: &Place, schema: &Schema) -> Result<()> {
         let view = SchemaView::of(schema);
@@ -761,28 +792,7 @@ impl<'a> Normaliser<'a> {
         let (p, pointer) = match p {
             ReferenceOr::Item(p) => (p, pointer.to_string()),
             ReferenceOr::Reference { reference } => {
-                let key = reference
-                    .strip_prefix("#/components/parameters/")
-                    .map(unescape_token);
-                let found = key.as_ref().and_then(|k| {
-                    self.doc
-                        .components
-                        .as_ref()
-                        .and_then(|c| c.parameters.get(k))
-                        .and_then(ReferenceOr::as_item)
-                });
-                match (found, key) {
-                    (Some(p), Some(key)) => {
-                        (p, format!("/components/parameters/{}", pointer_token(&key)))
-                    }
-                    _ => {
-                        return Err(SpecError::UnresolvedRef {
-                            file: self.file.to_string(),
-                            pointer: pointer.to_string(),
-                            reference: reference.clone(),
-                        });
-                    }
-                }
+                self.component(reference, "parameters", pointer, |c| &c.parameters)?
             }
         };
         let (data, location, style) = match p {
@@ -886,29 +896,7 @@ impl<'a> Normaliser<'a> {
         let (body, pointer) = match body {
             ReferenceOr::Item(b) => (b, pointer.to_string()),
             ReferenceOr::Reference { reference } => {
-                let key = reference
-                    .strip_prefix("#/components/requestBodies/")
-                    .map(unescape_token);
-                let found = key.as_ref().and_then(|k| {
-                    self.doc
-                        .components
-                        .as_ref()
-                        .and_then(|c| c.request_bodies.get(k))
-                        .and_then(ReferenceOr::as_item)
-                });
-                match (found, key) {
-                    (Some(b), Some(key)) => (
-                        b,
-                        format!("/components/requestBodies/{}", pointer_token(&key)),
-                    ),
-                    _ => {
-                        return Err(SpecError::UnresolvedRef {
-                            file: self.file.to_string(),
-                            pointer: pointer.to_string(),
-                            reference: reference.clone(),
-                        });
-                    }
-                }
+                self.component(reference, "requestBodies", pointer, |c| &c.request_bodies)?
             }
         };
         let place = Place {
@@ -936,28 +924,7 @@ impl<'a> Normaliser<'a> {
         let (r, pointer) = match r {
             ReferenceOr::Item(r) => (r, pointer.to_string()),
             ReferenceOr::Reference { reference } => {
-                let key = reference
-                    .strip_prefix("#/components/responses/")
-                    .map(unescape_token);
-                let found = key.as_ref().and_then(|k| {
-                    self.doc
-                        .components
-                        .as_ref()
-                        .and_then(|c| c.responses.get(k))
-                        .and_then(ReferenceOr::as_item)
-                });
-                match (found, key) {
-                    (Some(r), Some(key)) => {
-                        (r, format!("/components/responses/{}", pointer_token(&key)))
-                    }
-                    _ => {
-                        return Err(SpecError::UnresolvedRef {
-                            file: self.file.to_string(),
-                            pointer: pointer.to_string(),
-                            reference: reference.clone(),
-                        });
-                    }
-                }
+                self.component(reference, "responses", pointer, |c| &c.responses)?
             }
         };
         let place = Place {

@@ -325,3 +325,56 @@ fn media_types_map_to_body_kinds() {
     assert_eq!(body_kind("text/plain"), BodyKind::Text);
     assert_eq!(body_kind("image/png"), BodyKind::OctetStream);
 }
+
+#[test]
+fn component_parameters_bodies_and_responses_are_followed_and_dangling_ones_named() {
+    let text = r##"
+openapi: 3.0.3
+info: {title: Components, version: "1"}
+paths:
+  /things:
+    post:
+      operationId: ThingCreate
+      parameters: [{$ref: "#/components/parameters/Limit"}]
+      requestBody: {$ref: "#/components/requestBodies/Thing"}
+      responses:
+        "404": {$ref: "#/components/responses/NotFound"}
+components:
+  parameters:
+    Limit: {name: limit, in: query, schema: {type: integer, format: int32}}
+  requestBodies:
+    Thing:
+      required: true
+      content:
+        application/json:
+          schema: {type: object, properties: {Name: {type: string}}}
+  responses:
+    NotFound:
+      description: no such thing
+      content:
+        application/json:
+          schema: {type: object, properties: {message: {type: string}}}
+"##;
+    let api = normalise_yaml(text).unwrap().api;
+    let op = &api.operations["ThingCreate"];
+    assert_eq!(op.parameters[0].name, "limit");
+    assert_eq!(
+        op.parameters[0].shapes[0].value.ty,
+        TypeRef::scalar(Scalar::I32)
+    );
+    let body = &op.request_body.as_ref().unwrap().shapes[0].value;
+    assert!(body.required);
+    assert_eq!(body.schema, Some(TypeRef::named("ThingCreateBody")));
+    assert_eq!(
+        op.responses[0].description.as_deref(),
+        Some("no such thing")
+    );
+
+    let dangling = text.replace(
+        "#/components/responses/NotFound",
+        "#/components/responses/Gone",
+    );
+    let err = normalise_yaml(&dangling).unwrap_err().to_string();
+    assert!(err.contains("#/components/responses/Gone"), "{err}");
+    assert!(err.contains("/paths/~1things/post/responses/404"), "{err}");
+}
