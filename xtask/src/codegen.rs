@@ -144,6 +144,9 @@ pub fn docker_outputs(built: &Built) -> Result<Outputs, String> {
     let models =
         drydock_codegen::emit_models(&built.api, "drydock-models").map_err(|e| e.to_string())?;
     outputs.add_dir("generated/models", models);
+    let client =
+        drydock_codegen::emit_client(&built.api, "drydock-client").map_err(|e| e.to_string())?;
+    outputs.add_dir("generated/client", client);
     outputs.add_dir("generated/diff", drydock_diff::reports(&built.api));
     Ok(outputs)
 }
