@@ -98,6 +98,9 @@ pub enum ChangeKind {
     /// object to an enumeration, an alias's target, a union's alternatives,
     /// an object's extra-properties type.
     TypeChanged,
+    /// Only the description of an operation, parameter, type or field
+    /// changed; reported only with [`crate::DiffOptions::descriptions`].
+    DescriptionChanged,
 }
 
 impl ChangeKind {
@@ -144,6 +147,7 @@ impl ChangeKind {
             TypeWidened => "type_widened",
             TypeRenamed => "type_renamed",
             TypeChanged => "type_changed",
+            DescriptionChanged => "description_changed",
         }
     }
 

@@ -171,6 +171,24 @@ fn fields_label(st: &StructShape, v: &ApiVersion) -> String {
     format!("object {{{}}}", names.join(", "))
 }
 
+/// The description change of an item between two versions, as a delta.
+fn description_delta(
+    current: Option<&String>,
+    former: &[drydock_ir::FormerDescription],
+    from: &ApiVersion,
+    to: &ApiVersion,
+) -> Option<Delta> {
+    let was = drydock_ir::description_at(current, former, from);
+    let is = drydock_ir::description_at(current, former, to);
+    (was != is).then(|| {
+        (
+            ChangeKind::DescriptionChanged,
+            was.and_then(text),
+            is.and_then(text),
+        )
+    })
+}
+
 fn is_success(status: &str) -> bool {
     status.starts_with('1') || status.starts_with('2')
 }
@@ -260,6 +278,23 @@ impl<'a> Walk<'a> {
             (false, true) => ChangeKind::OperationAdded,
             (true, false) => ChangeKind::OperationRemoved,
             (true, true) => {
+                if self.options.descriptions
+                    && let Some((kind, old, new)) = description_delta(
+                        op.description.as_ref(),
+                        &op.former_descriptions,
+                        self.from,
+                        self.to,
+                    )
+                {
+                    let change = Change::new(
+                        kind,
+                        Location::in_operation(op),
+                        vec![Side::Operation],
+                        old,
+                        new,
+                    );
+                    self.push_in_operation(op, change, description);
+                }
                 for param in &op.parameters {
                     self.parameter(op, param);
                 }
@@ -303,6 +338,14 @@ impl<'a> Walk<'a> {
                 &new.default,
                 Clone::clone,
             ));
+            if self.options.descriptions {
+                deltas.extend(description_delta(
+                    param.description.as_ref(),
+                    &param.former_descriptions,
+                    self.from,
+                    self.to,
+                ));
+            }
         }
         for (kind, old, new) in deltas {
             let change = Change::new(kind, location.clone(), vec![Side::Request], old, new);
@@ -479,6 +522,17 @@ impl<'a> Walk<'a> {
         let sides = || self.reach.sides(&ty.name);
         let location = Location::in_type(&ty.name, None);
         let mut found = Vec::new();
+        if self.options.descriptions
+            && std::ptr::eq(old_ty, ty)
+            && let Some((kind, was, is)) = description_delta(
+                ty.description.as_ref(),
+                &ty.former_descriptions,
+                self.from,
+                self.to,
+            )
+        {
+            found.push(Change::new(kind, location.clone(), sides(), was, is));
+        }
         match (old, new) {
             (TypeShape::Struct(a), TypeShape::Struct(b)) if !self.wire.similar_structs(a, b) => {
                 // The name now stands for another object (Docker's `Config`
@@ -606,6 +660,16 @@ impl<'a> Walk<'a> {
                     &new.default,
                     Clone::clone,
                 ));
+                if self.options.descriptions
+                    && let Some(field) = new_field
+                {
+                    deltas.extend(description_delta(
+                        field.description.as_ref(),
+                        &field.former_descriptions,
+                        self.from,
+                        self.to,
+                    ));
+                }
             }
             let sides = self.reach.sides(&ty.name);
             let found: Vec<Change> = deltas

@@ -10,7 +10,7 @@ use askama::Template;
 use drydock_ir::Api;
 use serde_json::Value;
 
-use crate::{Change, DiffOptions, Report, diff};
+use crate::{Change, ChangeKind, DiffOptions, Report, diff};
 
 /// Links from one report page to its neighbours.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -81,6 +81,8 @@ impl Row {
         };
         let mut markdown = format!("{}: `{}`", change.kind.phrase(), change.location);
         match (old.is_empty(), new.is_empty()) {
+            // Descriptions are paragraphs: show the lines that changed, below.
+            _ if change.kind == ChangeKind::DescriptionChanged => {}
             (true, false) => markdown.push_str(&format!(" (`{new}`)")),
             (false, true) => markdown.push_str(&format!(" (was `{old}`)")),
             (false, false) => markdown.push_str(&format!(": `{old}` → `{new}`")),
@@ -110,6 +112,13 @@ impl Row {
             let first_line = description.lines().next().unwrap_or_default();
             markdown.push_str(&format!(". {first_line}"));
         }
+        if change.kind == ChangeKind::DescriptionChanged {
+            markdown.push_str("\n\n  ```diff\n");
+            for line in changed_lines(&old, &new) {
+                markdown.push_str(&format!("  {line}\n"));
+            }
+            markdown.push_str("  ```");
+        }
         Row {
             area: change.area.clone(),
             kind: change.kind.phrase(),
@@ -124,6 +133,37 @@ impl Row {
             markdown,
         }
     }
+}
+
+/// The lines of `new` that `old` lacks (`+ …`) and of `old` that `new` lacks
+/// (`- …`), in order, by a longest-common-subsequence line diff.
+fn changed_lines(old: &str, new: &str) -> Vec<String> {
+    let (a, b): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..].
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push(format!("+ {}", b[j]));
+            j += 1;
+        } else {
+            out.push(format!("- {}", a[i]));
+            i += 1;
+        }
+    }
+    out
 }
 
 fn sections(report: &Report) -> Vec<Section> {

@@ -91,6 +91,8 @@ pub fn impact(kind: ChangeKind, side: Side) -> Impact {
         (FieldTypeChanged, _) => BOTH,
         // Same JSON under another name; a renamed type's own changes are separate entries.
         (TypeRenamed, _) => NONE,
+        // Words for people; no program reads them.
+        (DescriptionChanged, _) => NONE,
 
         // New media types are negotiated: only servers must add them.
         (ContentTypeAdded, _) => SERVERS,
@@ -204,6 +206,8 @@ mod tests {
     #[test]
     fn renamed_type_with_the_same_json_breaks_nothing() {
         assert_eq!(flags(TypeRenamed, Request), (false, false));
+        assert_eq!(flags(DescriptionChanged, Request), (false, false));
+        assert_eq!(flags(DescriptionChanged, Response), (false, false));
         assert_eq!(flags(TypeRenamed, Response), (false, false));
     }
 

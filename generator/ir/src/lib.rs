@@ -104,6 +104,29 @@ pub fn shape_at<'a, T>(shapes: &'a [Versioned<T>], v: &ApiVersion) -> Option<&'a
         .map(|s| &s.value)
 }
 
+/// A description an item had in older versions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormerDescription {
+    /// The versions in which it held.
+    pub versions: VersionSet,
+    /// The text; empty when the item had no description then.
+    pub text: String,
+}
+
+/// The description an item had in version `v`: the older one that holds
+/// there, else the current one. `None` when it had none.
+pub fn description_at<'a>(
+    current: Option<&'a String>,
+    former: &'a [FormerDescription],
+    v: &ApiVersion,
+) -> Option<&'a str> {
+    match former.iter().find(|d| d.versions.contains(v)) {
+        Some(d) if d.text.is_empty() => None,
+        Some(d) => Some(&d.text),
+        None => current.map(String::as_str),
+    }
+}
+
 /// A base URL of the API.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Server {
@@ -144,6 +167,11 @@ pub struct TypeDef {
     /// Description, Markdown (from the newest version that has one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Older descriptions, with the versions in which each held, where they
+    /// differ from `description` (an empty text: the item had none). Lets a
+    /// report show description-only changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_descriptions: Vec<FormerDescription>,
     /// Where the type stands in the newest spec that has it, as a JSON pointer
     /// (`#/definitions/HostConfig`, `#/paths/~1containers~1create/post/...`).
     pub origin: String,
@@ -200,6 +228,11 @@ pub struct Field {
     /// Description, Markdown (newest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Older descriptions, with the versions in which each held, where they
+    /// differ from `description` (an empty text: the item had none). Lets a
+    /// report show description-only changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_descriptions: Vec<FormerDescription>,
     /// The field's shape; more than one entry when it changed between versions.
     pub shapes: Vec<Versioned<FieldShape>>,
 }
@@ -376,6 +409,11 @@ pub struct Operation {
     /// Description, Markdown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Older descriptions, with the versions in which each held, where they
+    /// differ from `description` (an empty text: the item had none). Lets a
+    /// report show description-only changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_descriptions: Vec<FormerDescription>,
     /// Marked deprecated.
     #[serde(default, skip_serializing_if = "is_false")]
     pub deprecated: bool,
@@ -451,6 +489,11 @@ pub struct Parameter {
     /// Description, Markdown (newest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Older descriptions, with the versions in which each held, where they
+    /// differ from `description` (an empty text: the item had none). Lets a
+    /// report show description-only changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_descriptions: Vec<FormerDescription>,
     /// Its shape; more than one entry when it changed between versions.
     pub shapes: Vec<Versioned<ParamShape>>,
 }

@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 
 use drydock_ir::{
-    Api, ApiVersion, EnumValue, Example, Field, Operation, Parameter, Response, ResponseHeader,
-    TypeDef, TypeShape, VersionSet, Versioned,
+    Api, ApiVersion, EnumValue, Example, Field, FormerDescription, Operation, Parameter, Response,
+    ResponseHeader, TypeDef, TypeShape, VersionSet, Versioned,
 };
 
 use crate::error::{Result, SpecError};
@@ -120,11 +120,39 @@ impl Folder<'_> {
         }
     }
 
-    fn fold_type(&self, acc: &mut TypeDef, next: TypeDef) {
-        self.add(&mut acc.versions, &next.versions);
-        if next.description.is_some() {
-            acc.description = next.description;
+    /// Takes the newer description; the one it replaces goes to `former`
+    /// with the versions (of `versions_before`) in which it held.
+    fn fold_description(
+        &self,
+        description: &mut Option<String>,
+        former: &mut Vec<FormerDescription>,
+        versions_before: &VersionSet,
+        next: Option<String>,
+    ) {
+        let Some(next) = next else { return };
+        if description.as_ref() == Some(&next) {
+            return;
         }
+        let held = VersionSet::from_presence(self.all, |v| {
+            versions_before.contains(v) && !former.iter().any(|d| d.versions.contains(v))
+        });
+        if !held.is_empty() {
+            former.push(FormerDescription {
+                versions: held,
+                text: description.take().unwrap_or_default(),
+            });
+        }
+        *description = Some(next);
+    }
+
+    fn fold_type(&self, acc: &mut TypeDef, next: TypeDef) {
+        self.fold_description(
+            &mut acc.description,
+            &mut acc.former_descriptions,
+            &acc.versions,
+            next.description,
+        );
+        self.add(&mut acc.versions, &next.versions);
         acc.origin = next.origin;
         self.fold_examples(&mut acc.examples, next.examples);
         for shape in next.shapes {
@@ -165,10 +193,13 @@ impl Folder<'_> {
     }
 
     fn fold_field(&self, acc: &mut Field, next: Field) {
+        self.fold_description(
+            &mut acc.description,
+            &mut acc.former_descriptions,
+            &acc.versions,
+            next.description,
+        );
         self.add(&mut acc.versions, &next.versions);
-        if next.description.is_some() {
-            acc.description = next.description;
-        }
         self.fold_shapes(&mut acc.shapes, next.shapes);
     }
 
@@ -182,15 +213,18 @@ impl Folder<'_> {
     }
 
     fn fold_operation(&self, acc: &mut Operation, next: Operation) {
+        self.fold_description(
+            &mut acc.description,
+            &mut acc.former_descriptions,
+            &acc.versions,
+            next.description,
+        );
         self.add(&mut acc.versions, &next.versions);
         acc.method = next.method;
         acc.path = next.path;
         acc.tag = next.tag;
         if next.summary.is_some() {
             acc.summary = next.summary;
-        }
-        if next.description.is_some() {
-            acc.description = next.description;
         }
         acc.deprecated = next.deprecated;
         acc.hijack = acc.hijack || next.hijack;
@@ -201,10 +235,13 @@ impl Folder<'_> {
             next.parameters,
             |p| (p.location, p.name.clone()),
             |a: &mut Parameter, b: Parameter| {
+                self.fold_description(
+                    &mut a.description,
+                    &mut a.former_descriptions,
+                    &a.versions,
+                    b.description,
+                );
                 self.add(&mut a.versions, &b.versions);
-                if b.description.is_some() {
-                    a.description = b.description;
-                }
                 self.fold_shapes(&mut a.shapes, b.shapes);
             },
         );
@@ -442,6 +479,34 @@ components:
         let op = &api.operations["ThingList"];
         assert_eq!(op.former_ids, ["ListThings"]);
         assert_eq!(op.versions.to_string(), "1.0..=2.0");
+    }
+
+    #[test]
+    fn an_older_description_is_kept_with_the_versions_it_held_in() {
+        let v2 = V2.replace(
+            "Id: {type: string}",
+            "Id: {type: string, description: The new words.}",
+        );
+        let v3 = v2.replace("version: \"2.0\"", "version: \"3.0\"");
+        let v1 = V1.replace(
+            "Id: {type: string}",
+            "Id: {type: string, description: The old words.}",
+        );
+        let api = merge(vec![api("1.0", &v1), api("2.0", &v2), api("3.0", &v3)]).unwrap();
+        let id = api.field("Thing", "Id").unwrap();
+        assert_eq!(id.description.as_deref(), Some("The new words."));
+        assert_eq!(id.former_descriptions.len(), 1);
+        assert_eq!(id.former_descriptions[0].versions.to_string(), "1.0");
+        let at = |v: &str| {
+            drydock_ir::description_at(
+                id.description.as_ref(),
+                &id.former_descriptions,
+                &ApiVersion::new(v),
+            )
+        };
+        assert_eq!(at("1.0"), Some("The old words."));
+        assert_eq!(at("2.0"), Some("The new words."));
+        assert_eq!(at("3.0"), Some("The new words."));
     }
 
     #[test]

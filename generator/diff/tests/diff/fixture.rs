@@ -61,6 +61,7 @@ pub fn field_shape(ty: TypeRef, required: bool) -> FieldShape {
 /// A field with one shape in `versions`.
 pub fn field(name: &str, versions: VersionSet, shape: FieldShape) -> Field {
     Field {
+        former_descriptions: Vec::new(),
         name: name.to_string(),
         versions: versions.clone(),
         description: Some(format!("The {name}.")),
@@ -82,6 +83,7 @@ pub fn param_shape(ty: TypeRef, required: bool) -> ParamShape {
 /// A query parameter with one shape in `versions`.
 pub fn query(name: &str, versions: VersionSet, shape: ParamShape) -> Parameter {
     Parameter {
+        former_descriptions: Vec::new(),
         name: name.to_string(),
         location: ParamLocation::Query,
         versions: versions.clone(),
@@ -125,6 +127,7 @@ pub fn empty_body() -> BodyShape {
 /// A struct type with one shape in both versions.
 pub fn struct_type(name: &str, fields: Vec<Field>) -> TypeDef {
     TypeDef {
+        former_descriptions: Vec::new(),
         name: name.to_string(),
         versions: both(),
         description: Some(format!("A {name}.")),
@@ -143,6 +146,7 @@ pub fn struct_type(name: &str, fields: Vec<Field>) -> TypeDef {
 /// A string enum type whose values hold in the given versions.
 pub fn enum_type(name: &str, values: &[(&str, VersionSet)]) -> TypeDef {
     TypeDef {
+        former_descriptions: Vec::new(),
         name: name.to_string(),
         versions: both(),
         description: None,
@@ -167,6 +171,7 @@ pub fn enum_type(name: &str, values: &[(&str, VersionSet)]) -> TypeDef {
 /// An operation in both versions, without parameters or body.
 pub fn operation(id: &str, method: &str, path: &str, responses: Vec<Response>) -> Operation {
     Operation {
+        former_descriptions: Vec::new(),
         id: id.to_string(),
         versions: both(),
         method: method.to_string(),

@@ -810,6 +810,65 @@ fn descriptions_are_attached_only_when_asked_for() {
 }
 
 #[test]
+fn description_only_changes_are_reported_only_when_asked_for_and_break_nothing() {
+    let mut api = base();
+    let size = fields(&mut api, "ThingConfig")
+        .iter_mut()
+        .find(|f| f.name == "Size")
+        .expect("ThingConfig.Size");
+    size.description = Some("Size in bytes.".into());
+    size.former_descriptions = vec![drydock_ir::FormerDescription {
+        versions: only_old(),
+        text: "Size in blocks.".into(),
+    }];
+    op(&mut api, "ThingInspect").description = Some("Inspect a thing.".into());
+    op(&mut api, "ThingInspect").former_descriptions = vec![drydock_ir::FormerDescription {
+        versions: only_old(),
+        text: String::new(),
+    }];
+
+    assert_eq!(
+        entries(&api),
+        json!([]),
+        "no description changes without the flag"
+    );
+    let report = diff(&api, &old(), &new(), &DiffOptions { descriptions: true });
+    type Seen = (ChangeKind, Option<Value>, Option<Value>, bool, bool);
+    let changes: Vec<Seen> = report
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.kind,
+                c.old.clone(),
+                c.new.clone(),
+                c.breaks_clients,
+                c.breaks_servers,
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                ChangeKind::DescriptionChanged,
+                None,
+                Some(json!("Inspect a thing.")),
+                false,
+                false
+            ),
+            (
+                ChangeKind::DescriptionChanged,
+                Some(json!("Size in blocks.")),
+                Some(json!("Size in bytes.")),
+                false,
+                false
+            ),
+        ]
+    );
+}
+
+#[test]
 fn diffing_backwards_reads_as_a_downgrade() {
     let mut api = base();
     op(&mut api, "ThingInspect").versions = only_new();

@@ -224,6 +224,7 @@ impl<'a> Normaliser<'a> {
                         TypeShape::Alias { target },
                     )],
                     examples: Vec::new(),
+                    former_descriptions: Vec::new(),
                 };
                 self.types.insert(name.clone(), def);
                 Ok(())
@@ -306,6 +307,7 @@ impl<'a> Normaliser<'a> {
             origin: format!("#{}", place.pointer),
             shapes: vec![Versioned::new(self.versions.clone(), shape)],
             examples,
+            former_descriptions: Vec::new(),
         };
         self.types.insert(name.to_string(), def);
         Ok(())
@@ -486,6 +488,7 @@ impl<'a> Normaliser<'a> {
             name: name.to_string(),
             versions: self.versions.clone(),
             description,
+            former_descriptions: Vec::new(),
             shapes: vec![Versioned::new(
                 self.versions.clone(),
                 FieldShape {
@@ -780,6 +783,7 @@ impl<'a> Normaliser<'a> {
             security,
             origin: format!("#{pointer}"),
             former_ids: Vec::new(),
+            former_descriptions: Vec::new(),
         })
     }
 
@@ -874,6 +878,7 @@ impl<'a> Normaliser<'a> {
             location,
             versions: self.versions.clone(),
             description: data.description.clone(),
+            former_descriptions: Vec::new(),
             shapes: vec![Versioned::new(
                 self.versions.clone(),
                 ParamShape {
