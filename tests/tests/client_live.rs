@@ -801,3 +801,65 @@ fn query_parameter_from_1_32_is_refused_at_1_31() {
         assert!(text.contains("1.32") && text.contains("1.31"), "{text}");
     });
 }
+
+#[test]
+fn logs_of_a_tty_container_come_out_as_raw_stdout_frames() {
+    let _turn = serial();
+    let daemon = daemon();
+    block_on(async {
+        let client = client_at(daemon, "1.33").await;
+        let created = client
+            .container_create(ContainerCreateParams {
+                name: None,
+                body: ContainerCreateBody {
+                    image: Some(IMAGE.to_owned()),
+                    tty: Some(true),
+                    cmd: Some(ContainerConfigCmd::List(vec![
+                        "echo".to_owned(),
+                        "through a tty".to_owned(),
+                    ])),
+                    ..ContainerCreateBody::default()
+                },
+            })
+            .await
+            .expect("container create answers");
+        let id = created.id;
+        client
+            .container_start(ContainerStartParams {
+                id: id.clone(),
+                ..ContainerStartParams::default()
+            })
+            .await
+            .expect("container start succeeds");
+        let waited = client
+            .container_wait(ContainerWaitParams {
+                id: id.clone(),
+                ..ContainerWaitParams::default()
+            })
+            .await
+            .expect("container wait answers");
+        assert_eq!(waited.status_code, 0);
+        let logs = client
+            .container_logs(ContainerLogsParams {
+                id: id.clone(),
+                stdout: Some(true),
+                tty: true,
+                ..ContainerLogsParams::default()
+            })
+            .await
+            .expect("container logs answers");
+        // A TTY turns the newline into CR LF; read as frames, these bytes
+        // would be an unknown stream type ('t').
+        assert_eq!(
+            collect_text(logs, StreamKind::Stdout).await,
+            "through a tty\r\n"
+        );
+        client
+            .container_delete(ContainerDeleteParams {
+                id,
+                ..ContainerDeleteParams::default()
+            })
+            .await
+            .expect("container remove succeeds");
+    });
+}
