@@ -1,0 +1,159 @@
+//! The engine's one error type, with the kind a server maps to an HTTP status.
+
+use std::io;
+use std::path::Path;
+
+/// What kind of failure an [`Error`] is, for the server to map to Docker's status codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The caller named something that does not exist (404).
+    NotFound,
+    /// The request conflicts with the engine's state (409).
+    Conflict,
+    /// The caller's input is malformed (400).
+    InvalidInput,
+    /// The machine, the disk or the OCI runtime failed (500).
+    System,
+}
+
+/// An engine failure, with the context a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file-system operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, naming the path.
+        context: String,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+    /// An image reference does not parse as Docker's reference grammar.
+    #[error("invalid reference format{}", detail_suffix(.0))]
+    InvalidReference(String),
+    /// No image matches a name, tag or id.
+    #[error("No such image: {0}")]
+    NoSuchImage(String),
+    /// An image id prefix matches more than one image.
+    #[error("ambiguous image id prefix {0}: more than one image matches")]
+    AmbiguousImageId(String),
+    /// Removing an image conflicts with its tags or with containers using it (Docker's text).
+    #[error("{0}")]
+    ImageConflict(String),
+    /// An image archive (`docker save` format) is malformed.
+    #[error("invalid image archive: {0}")]
+    InvalidArchive(String),
+    /// A tarball or layer is malformed or uses an unsupported compression.
+    #[error("invalid layer: {0}")]
+    InvalidLayer(String),
+    /// An image config JSON is malformed.
+    #[error("invalid image config {id}: {reason}")]
+    InvalidImageConfig {
+        /// The config's digest or file.
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Content does not hash to the digest it was announced with.
+    #[error("{what} should have digest {expected} but has {actual}")]
+    DigestMismatch {
+        /// What was hashed.
+        what: String,
+        /// The announced digest.
+        expected: String,
+        /// The digest of the content.
+        actual: String,
+    },
+    /// A container config cannot be turned into a runtime spec.
+    #[error("invalid container config: {0}")]
+    InvalidContainerConfig(String),
+    /// The OCI runtime spec could not be built.
+    #[error("cannot build the OCI runtime spec: {0}")]
+    Spec(#[from] oci_spec::OciSpecError),
+    /// A mount or unmount failed.
+    #[error("cannot {action} {target}: {source}")]
+    Mount {
+        /// `mount` or `unmount`.
+        action: &'static str,
+        /// The mount point.
+        target: String,
+        /// The kernel's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The OCI runtime (runc) failed.
+    #[error("{runtime} {command} {container}: {message}")]
+    Runtime {
+        /// The runtime binary.
+        runtime: String,
+        /// The runtime subcommand.
+        command: &'static str,
+        /// The container id.
+        container: String,
+        /// The runtime's own message (its stderr) or exit status.
+        message: String,
+    },
+    /// The runtime has no container with this id.
+    #[error("No such container: {0}")]
+    NoSuchContainer(String),
+    /// The container monitor failed to start the container or to report.
+    #[error("container monitor of {container}: {message}")]
+    Monitor {
+        /// The container id.
+        container: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A JSON document written by the engine itself could not be read back.
+    #[error("cannot read {path}: {source}")]
+    StateJson {
+        /// The file.
+        path: String,
+        /// The decoder's error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// The kind of this error, which decides its HTTP status.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NoSuchImage(_) | Error::NoSuchContainer(_) => ErrorKind::NotFound,
+            Error::ImageConflict(_) => ErrorKind::Conflict,
+            Error::InvalidReference(_)
+            | Error::AmbiguousImageId(_)
+            | Error::InvalidArchive(_)
+            | Error::InvalidLayer(_)
+            | Error::InvalidImageConfig { .. }
+            | Error::DigestMismatch { .. }
+            | Error::InvalidContainerConfig(_) => ErrorKind::InvalidInput,
+            Error::Io { .. }
+            | Error::Spec(_)
+            | Error::Mount { .. }
+            | Error::Runtime { .. }
+            | Error::Monitor { .. }
+            | Error::StateJson { .. } => ErrorKind::System,
+        }
+    }
+
+    /// An [`Error::Io`] that says what was done to which path.
+    pub(crate) fn io(action: &str, path: &Path, source: io::Error) -> Error {
+        Error::Io {
+            context: format!("cannot {action} {}", path.display()),
+            source,
+        }
+    }
+}
+
+/// `": detail"` when there is a detail, else nothing (Docker's reference errors end either way).
+fn detail_suffix(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    }
+}
+
+/// The engine's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

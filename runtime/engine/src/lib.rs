@@ -1,0 +1,24 @@
+//! drydockd's engine core, a library the generated server traits will be implemented with.
+//!
+//! - [`images`]: a content-addressed image store (`import`, tags, `save`/`load` in Docker's
+//!   archive format, inspect, remove with Docker's conflicts), ids computed as dockerd does.
+//! - [`rootfs`]: container root filesystems as overlayfs mounts of an image's layers.
+//! - [`oci`]: the OCI runtime spec of a container, with Docker's defaults.
+//! - [`runc`]: the real `runc` binary, driven through its command line.
+//! - [`monitor`]: the per-container monitor process that holds a container's output, writes
+//!   its json-file log and records its exit, so containers outlive the engine.
+//!
+//! Architecture invariant: the engine never parses HTTP and knows nothing of API versions; it
+//! takes and returns typed values, and every failure is an [`Error`] with an [`ErrorKind`].
+
+pub mod digest;
+pub mod durable;
+mod error;
+pub mod images;
+pub mod monitor;
+pub mod oci;
+pub mod rootfs;
+pub mod runc;
+pub mod timestamp;
+
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,481 @@
+//! The per-container monitor: a process of its own that creates and starts the container with
+//! runc, holds its stdout and stderr, writes them to the container's log in Docker's json-file
+//! format, and records the exit status on disk. It is detached from the engine (its own session,
+//! reparented to init), so a container outlives the engine process and an engine that crashes
+//! finds, on restart, either a live monitor or the exit status it left.
+//!
+//! Protocol: the engine writes a [`MonitorRequest`] as `monitor.json` into the container's state
+//! folder (which is also the runc bundle holding `config.json`), then runs the monitor binary
+//! with that folder as its only argument ([`launch`]). The monitor forks; the first process
+//! exits at once so the engine can reap it; the second becomes a child subreaper (so the
+//! container's init, forked by runc, becomes its child), runs `runc create` and `runc start`,
+//! and prints one JSON line on its stdout, `{"pid": N}` or `{"error": "…"}`, then closes it.
+//! When the container's init exits it writes `exit.json` atomically, deletes the runc
+//! container, and exits.
+//!
+//! Files in the state folder: `monitor.json` (the request), `monitor.pid`, `init.pid` (runc's
+//! pid file), `runc.log` (runc's own log), `exit.json` ([`ExitRecord`]).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::durable;
+use crate::error::{Error, Result};
+use crate::images::config::go_json_bytes;
+use crate::runc::Runc;
+use crate::timestamp::Timestamp;
+
+/// The request file's name in the state folder.
+const REQUEST_FILE: &str = "monitor.json";
+/// The exit record's name in the state folder.
+const EXIT_FILE: &str = "exit.json";
+/// The monitor's pid file.
+const MONITOR_PID_FILE: &str = "monitor.pid";
+/// runc's pid file of the container's init.
+const INIT_PID_FILE: &str = "init.pid";
+/// runc's own log.
+const RUNC_LOG_FILE: &str = "runc.log";
+/// Docker's json-file driver cuts lines longer than this into several entries.
+const LOG_LINE_MAX: usize = 16 * 1024;
+
+/// What a monitor is asked to run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MonitorRequest {
+    /// The container id (runc's too).
+    pub id: String,
+    /// The runtime binary.
+    pub runtime: PathBuf,
+    /// The runtime's `--root`.
+    pub runtime_root: PathBuf,
+    /// The json-file log to append to.
+    pub log_path: PathBuf,
+}
+
+/// How a container ended, as the monitor recorded it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExitRecord {
+    /// The exit code: the process's status, or 128 + the signal that killed it.
+    pub exit_code: i32,
+    /// When the monitor saw it exit.
+    pub finished_at: Timestamp,
+    /// The pid the container's init had.
+    pub pid: i32,
+}
+
+/// What the monitor reports on its stdout once the container runs (or failed to).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Report {
+    Pid(i32),
+    Error(String),
+}
+
+/// A started container, as [`launch`] returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Launched {
+    /// The container init's pid on the host.
+    pub pid: i32,
+    /// The monitor's pid.
+    pub monitor_pid: i32,
+}
+
+/// Starts the container whose bundle (with `config.json`) is `state_dir`, under a monitor run
+/// from `monitor_binary`, and returns once it runs. The monitor is not the caller's child when
+/// this returns: dropping everything the caller holds leaves the container running.
+///
+/// # Errors
+///
+/// [`Error::Monitor`] with runc's message when the container could not be created or started.
+pub fn launch(
+    monitor_binary: &Path,
+    state_dir: &Path,
+    request: &MonitorRequest,
+) -> Result<Launched> {
+    let monitor_error = |message: String| Error::Monitor {
+        container: request.id.clone(),
+        message,
+    };
+    let _ = fs::remove_file(state_dir.join(EXIT_FILE));
+    durable::write_json_atomically(&state_dir.join(REQUEST_FILE), request)?;
+    let monitor_log = state_dir.join("monitor.log");
+    let stderr = File::create(&monitor_log).map_err(|e| Error::io("create", &monitor_log, e))?;
+    let mut command = Command::new(monitor_binary);
+    command
+        .arg(state_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr);
+    // SAFETY: setsid(2) is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|e| monitor_error(format!("cannot run {}: {e}", monitor_binary.display())))?;
+    let mut report = String::new();
+    let read = child
+        .stdout
+        .take()
+        .map(|mut stdout| stdout.read_to_string(&mut report));
+    // The first process exits right after forking the monitor proper.
+    let _ = child.wait();
+    if let Some(Err(e)) = read {
+        return Err(monitor_error(format!("cannot read its report: {e}")));
+    }
+    let parsed: Report = serde_json::from_str(report.trim()).map_err(|_| {
+        let log = fs::read_to_string(&monitor_log).unwrap_or_default();
+        monitor_error(format!(
+            "reported {:?}; its log: {}",
+            report.trim(),
+            log.trim()
+        ))
+    })?;
+    match parsed {
+        Report::Pid(pid) => Ok(Launched {
+            pid,
+            monitor_pid: read_pid(&state_dir.join(MONITOR_PID_FILE)).unwrap_or(0),
+        }),
+        Report::Error(message) => Err(monitor_error(message)),
+    }
+}
+
+/// The exit record of a container, or `None` while it runs (or never ran).
+pub fn exit_record(state_dir: &Path) -> Result<Option<ExitRecord>> {
+    durable::read_json(&state_dir.join(EXIT_FILE))
+}
+
+/// Waits until the container's monitor records its exit, polling the state folder.
+///
+/// # Errors
+///
+/// [`Error::Monitor`] when `timeout` passes first, or when the monitor died without recording.
+pub fn wait_for_exit(state_dir: &Path, id: &str, timeout: Duration) -> Result<ExitRecord> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(record) = exit_record(state_dir)? {
+            return Ok(record);
+        }
+        if !monitor_alive(state_dir) {
+            // It may have written the record just before exiting.
+            if let Some(record) = exit_record(state_dir)? {
+                return Ok(record);
+            }
+            return Err(Error::Monitor {
+                container: id.to_owned(),
+                message: "the monitor died without recording the exit status".to_owned(),
+            });
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Monitor {
+                container: id.to_owned(),
+                message: format!("still running after {timeout:?}"),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether the monitor of the container in `state_dir` runs: its pid file names a live process
+/// whose command line names the state folder (so a recycled pid does not count).
+pub fn monitor_alive(state_dir: &Path) -> bool {
+    let Some(pid) = read_pid(&state_dir.join(MONITOR_PID_FILE)) else {
+        return false;
+    };
+    let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // A zombie has exited.
+    let zombie = stat
+        .rsplit_once(')')
+        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+    let wanted = state_dir.as_os_str().as_encoded_bytes();
+    !zombie && cmdline.windows(wanted.len()).any(|window| window == wanted)
+}
+
+fn read_pid(path: &Path) -> Option<i32> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// The monitor's entry point: what the monitor binary runs with the state folder from its
+/// command line. Returns the process's exit code.
+pub fn run(state_dir: &Path) -> i32 {
+    // Fork before any thread exists: the first process exits so the engine reaps it, and the
+    // monitor proper is reparented away from the engine.
+    // SAFETY: the process is single-threaded here; the child only continues normal execution.
+    match unsafe { libc::fork() } {
+        -1 => {
+            report(&Report::Error(format!(
+                "fork: {}",
+                io::Error::last_os_error()
+            )));
+            return 1;
+        }
+        0 => {}
+        _ => return 0,
+    }
+    match supervise(state_dir) {
+        Ok(()) => 0,
+        Err(e) => {
+            report(&Report::Error(e.to_string()));
+            eprintln!("monitor of {}: {e}", state_dir.display());
+            1
+        }
+    }
+}
+
+/// Prints the report line on stdout and closes stdout (the engine reads to its end).
+fn report(report: &Report) {
+    let line = serde_json::to_string(report).unwrap_or_else(|_| "{}".to_owned());
+    let mut stdout = io::stdout();
+    let _ = writeln!(stdout, "{line}");
+    let _ = stdout.flush();
+    if let Ok(null) = File::open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        // SAFETY: both descriptors are open; dup2 replaces fd 1 with /dev/null.
+        unsafe { libc::dup2(null.as_raw_fd(), 1) };
+    }
+}
+
+/// A pipe whose both ends close on exec (the child gets its end through `Stdio`).
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe2 to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 returned two fresh descriptors that nothing else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Creates and starts the container, reports, copies its output to the log, waits for its
+/// exit, and records it.
+fn supervise(state_dir: &Path) -> Result<()> {
+    let request: MonitorRequest =
+        durable::read_json(&state_dir.join(REQUEST_FILE))?.ok_or_else(|| {
+            Error::io(
+                "read",
+                &state_dir.join(REQUEST_FILE),
+                io::ErrorKind::NotFound.into(),
+            )
+        })?;
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer argument only.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        return Err(Error::io(
+            "become subreaper in",
+            state_dir,
+            io::Error::last_os_error(),
+        ));
+    }
+    durable::write_atomically(
+        &state_dir.join(MONITOR_PID_FILE),
+        std::process::id().to_string().as_bytes(),
+    )?;
+    let runc = Runc::new(&request.runtime, &request.runtime_root);
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&request.log_path)
+        .map_err(|e| Error::io("open", &request.log_path, e))?;
+    let log = Arc::new(Mutex::new(log));
+    let (stdout_read, stdout_write) =
+        pipe().map_err(|e| Error::io("make a pipe in", state_dir, e))?;
+    let (stderr_read, stderr_write) =
+        pipe().map_err(|e| Error::io("make a pipe in", state_dir, e))?;
+    let readers = [
+        copy_to_log(stdout_read, "stdout", Arc::clone(&log)),
+        copy_to_log(stderr_read, "stderr", Arc::clone(&log)),
+    ];
+    let runc_log = state_dir.join(RUNC_LOG_FILE);
+    let init_pid_file = state_dir.join(INIT_PID_FILE);
+    let _ = fs::remove_file(&init_pid_file);
+    let created = Command::new(runc.binary())
+        .arg("--root")
+        .arg(runc.root())
+        .arg("--log")
+        .arg(&runc_log)
+        .arg("--log-format")
+        .arg("json")
+        .arg("create")
+        .arg("--bundle")
+        .arg(state_dir)
+        .arg("--pid-file")
+        .arg(&init_pid_file)
+        .arg(&request.id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(stdout_write))
+        .stderr(Stdio::from(stderr_write))
+        .status();
+    // The Command (and with it the monitor's copies of the write ends) is gone here, so the
+    // readers see the end of the output once the container's processes are gone.
+    let created = created
+        .map_err(|e| runtime_error(&runc, &request.id, "create", format!("cannot run: {e}")))?;
+    if !created.success() {
+        let message = runc_log_error(&runc_log).unwrap_or_else(|| format!("exited with {created}"));
+        for reader in readers {
+            let _ = reader.join();
+        }
+        let _ = runc.delete(&request.id, true);
+        return Err(runtime_error(&runc, &request.id, "create", message));
+    }
+    let pid = read_pid(&init_pid_file).ok_or_else(|| {
+        runtime_error(&runc, &request.id, "create", "wrote no pid file".to_owned())
+    })?;
+    if let Err(e) = runc.start(&request.id) {
+        let _ = runc.delete(&request.id, true);
+        reap(pid);
+        for reader in readers {
+            let _ = reader.join();
+        }
+        return Err(e);
+    }
+    report(&Report::Pid(pid));
+    let exit_code = reap(pid);
+    for reader in readers {
+        let _ = reader.join();
+    }
+    let record = ExitRecord {
+        exit_code,
+        finished_at: Timestamp::now(),
+        pid,
+    };
+    // The log is complete before the exit is recorded; a failed fsync loses nothing yet.
+    let _ = log
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .sync_all();
+    durable::write_json_atomically(&state_dir.join(EXIT_FILE), &record)?;
+    runc.delete(&request.id, true)
+}
+
+fn runtime_error(runc: &Runc, id: &str, command: &'static str, message: String) -> Error {
+    Error::Runtime {
+        runtime: runc.binary().display().to_string(),
+        command,
+        container: id.to_owned(),
+        message,
+    }
+}
+
+/// The last error message in runc's json log.
+fn runc_log_error(path: &Path) -> Option<String> {
+    let text = fs::read_to_string(path).ok()?;
+    text.lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|entry| entry["level"] == "error")
+        .find_map(|entry| entry["msg"].as_str().map(str::to_owned))
+}
+
+/// Reaps children (the monitor is their subreaper) until `pid` exits; returns its exit code
+/// as Docker reports it (128 + signal when a signal killed it).
+fn reap(pid: i32) -> i32 {
+    loop {
+        let mut status = 0;
+        // SAFETY: `status` is a valid int for waitpid to fill.
+        let reaped = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if reaped < 0 {
+            let error = io::Error::last_os_error();
+            if error.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            // No child left: the init is gone without being seen (it cannot be ours).
+            return 255;
+        }
+        if reaped != pid {
+            continue;
+        }
+        if libc::WIFEXITED(status) {
+            return libc::WEXITSTATUS(status);
+        }
+        if libc::WIFSIGNALED(status) {
+            return 128 + libc::WTERMSIG(status);
+        }
+    }
+}
+
+/// One line of Docker's json-file log.
+#[derive(Serialize)]
+struct LogEntry<'a> {
+    log: &'a str,
+    stream: &'a str,
+    time: String,
+}
+
+/// Copies one output stream of the container into the json-file log, one entry per line (a
+/// line longer than Docker's 16 KiB buffer makes several entries, the last ending in `\n`).
+fn copy_to_log(
+    read_end: OwnedFd,
+    stream: &'static str,
+    log: Arc<Mutex<File>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::with_capacity(LOG_LINE_MAX, File::from(read_end));
+        loop {
+            let chunk = match reader.fill_buf() {
+                Ok([]) => return,
+                Ok(buffer) => buffer,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return,
+            };
+            let (line, used) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(end) => (
+                    String::from_utf8_lossy(&chunk[..=end]).into_owned(),
+                    end + 1,
+                ),
+                None if chunk.len() >= LOG_LINE_MAX => {
+                    (String::from_utf8_lossy(chunk).into_owned(), chunk.len())
+                }
+                None => {
+                    // A partial line: wait for more, unless the stream ended.
+                    let mut more = chunk.to_vec();
+                    let len = more.len();
+                    reader.consume(len);
+                    let mut rest = Vec::new();
+                    let _ = reader.read_until(b'\n', &mut rest);
+                    more.extend(rest);
+                    write_entry(&log, stream, &String::from_utf8_lossy(&more));
+                    continue;
+                }
+            };
+            reader.consume(used);
+            write_entry(&log, stream, &line);
+        }
+    })
+}
+
+fn write_entry(log: &Mutex<File>, stream: &str, line: &str) {
+    if line.is_empty() {
+        return;
+    }
+    let entry = LogEntry {
+        log: line,
+        stream,
+        time: Timestamp::now().to_string(),
+    };
+    let Ok(value) = serde_json::to_value(&entry) else {
+        return;
+    };
+    let mut bytes = go_json_bytes(&value);
+    bytes.push(b'\n');
+    let mut file = log.lock().unwrap_or_else(PoisonError::into_inner);
+    let _ = file.write_all(&bytes);
+}
+
+/// The folder where the engine keeps a container's state, given its exec root.
+pub fn state_dir(exec_root: &Path, id: &str) -> PathBuf {
+    exec_root.join("containers").join(id)
+}

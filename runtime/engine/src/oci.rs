@@ -1,0 +1,500 @@
+//! The OCI runtime spec (runc's `config.json`) of a container, built from a Docker-like
+//! container config with Docker's defaults: its mounts, namespaces, capabilities, masked paths.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{
+    Capabilities, Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxDeviceCgroupBuilder,
+    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxResourcesBuilder, MountBuilder, ProcessBuilder,
+    RootBuilder, Spec, SpecBuilder, UserBuilder,
+};
+
+use crate::error::{Error, Result};
+use crate::images::ContainerConfig;
+
+/// The `PATH` Docker gives a container whose config sets none.
+pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Docker's default capability set (moby `oci/caps/defaults.go`).
+const DEFAULT_CAPABILITIES: &[Capability] = &[
+    Capability::Chown,
+    Capability::DacOverride,
+    Capability::Fsetid,
+    Capability::Fowner,
+    Capability::Mknod,
+    Capability::NetRaw,
+    Capability::Setgid,
+    Capability::Setuid,
+    Capability::Setfcap,
+    Capability::Setpcap,
+    Capability::NetBindService,
+    Capability::SysChroot,
+    Capability::Kill,
+    Capability::AuditWrite,
+];
+
+/// Paths Docker hides from containers (moby `oci/defaults.go`).
+const MASKED_PATHS: &[&str] = &[
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+];
+
+/// Paths Docker makes read-only in containers.
+const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// What the spec is built from.
+#[derive(Clone, Debug)]
+pub struct SpecInput<'a> {
+    /// The container's id; its first 12 characters are the default host name.
+    pub id: &'a str,
+    /// The mounted root filesystem.
+    pub rootfs: &'a Path,
+    /// The container's config, with the image's already merged in ([`merge_image_config`]).
+    pub config: &'a ContainerConfig,
+    /// The cgroup path (relative to the cgroup mounts), e.g. `/drydock/<id>`.
+    pub cgroups_path: PathBuf,
+}
+
+/// Fills the container config's unset fields from the image's, as dockerd does at create:
+/// user, working dir, stop signal; the image's env entries whose names the container does not
+/// set; the image's entrypoint, and its cmd unless the container gives an entrypoint or a cmd;
+/// labels, exposed ports and volumes added.
+pub fn merge_image_config(container: &mut ContainerConfig, image: &ContainerConfig) {
+    if container.user.is_empty() {
+        container.user.clone_from(&image.user);
+    }
+    if container.working_dir.is_empty() {
+        container.working_dir.clone_from(&image.working_dir);
+    }
+    if container.stop_signal.is_empty() {
+        container.stop_signal.clone_from(&image.stop_signal);
+    }
+    if let Some(image_env) = &image.env {
+        let own = container.env.take().unwrap_or_default();
+        let names: Vec<&str> = own.iter().map(|entry| env_name(entry)).collect();
+        let mut merged: Vec<String> = image_env
+            .iter()
+            .filter(|entry| !names.contains(&env_name(entry)))
+            .cloned()
+            .collect();
+        merged.extend(own);
+        container.env = Some(merged);
+    }
+    let own_entrypoint = container.entrypoint.as_ref().is_some_and(|e| !e.is_empty());
+    let own_cmd = container.cmd.as_ref().is_some_and(|c| !c.is_empty());
+    if !own_entrypoint {
+        if !own_cmd {
+            container.cmd.clone_from(&image.cmd);
+        }
+        container.entrypoint.clone_from(&image.entrypoint);
+    }
+    for (own, from_image) in [
+        (&mut container.exposed_ports, &image.exposed_ports),
+        (&mut container.volumes, &image.volumes),
+    ] {
+        if let Some(from_image) = from_image {
+            let merged = own.get_or_insert_with(BTreeMap::new);
+            for (key, value) in from_image {
+                merged.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+    }
+    if let Some(labels) = &image.labels {
+        let merged = container.labels.get_or_insert_with(BTreeMap::new);
+        for (key, value) in labels {
+            merged.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
+}
+
+/// The name part of a `NAME=value` entry.
+fn env_name(entry: &str) -> &str {
+    entry.split_once('=').map_or(entry, |(name, _)| name)
+}
+
+/// Builds the runtime spec of a container.
+///
+/// # Errors
+///
+/// [`Error::InvalidContainerConfig`] when there is no command or the user does not resolve in
+/// the container's `/etc/passwd` and `/etc/group`.
+pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
+    let config = input.config;
+    let mut args: Vec<String> = config.entrypoint.clone().unwrap_or_default();
+    args.extend(config.cmd.clone().unwrap_or_default());
+    if args.is_empty() {
+        return Err(Error::InvalidContainerConfig(
+            "No command specified".to_owned(),
+        ));
+    }
+    let hostname = if config.hostname.is_empty() {
+        input.id.get(..12).unwrap_or(input.id).to_owned()
+    } else {
+        config.hostname.clone()
+    };
+    let user = resolve_user(input.rootfs, &config.user)?;
+    let mut env = vec![format!("HOSTNAME={hostname}")];
+    let own_env = config.env.clone().unwrap_or_default();
+    if !own_env.iter().any(|entry| env_name(entry) == "PATH") {
+        env.push(DEFAULT_PATH.to_owned());
+    }
+    if config.tty {
+        env.push("TERM=xterm".to_owned());
+    }
+    env.extend(own_env);
+    if !env.iter().any(|entry| env_name(entry) == "HOME") {
+        env.push(format!("HOME={}", user.home));
+    }
+    let cwd = if config.working_dir.is_empty() {
+        "/".to_owned()
+    } else {
+        config.working_dir.clone()
+    };
+    if !cwd.starts_with('/') {
+        return Err(Error::InvalidContainerConfig(format!(
+            "the working directory '{cwd}' is invalid: it needs to be an absolute path"
+        )));
+    }
+    let capabilities: Capabilities = DEFAULT_CAPABILITIES.iter().copied().collect();
+    let process = ProcessBuilder::default()
+        .terminal(config.tty)
+        .user(
+            UserBuilder::default()
+                .uid(user.uid)
+                .gid(user.gid)
+                .additional_gids(user.additional_gids)
+                .build()?,
+        )
+        .args(args)
+        .env(env)
+        .cwd(cwd)
+        .capabilities(
+            LinuxCapabilitiesBuilder::default()
+                .bounding(capabilities.clone())
+                .effective(capabilities.clone())
+                .permitted(capabilities)
+                .build()?,
+        )
+        .no_new_privileges(false)
+        .build()?;
+    let namespaces = [
+        LinuxNamespaceType::Mount,
+        LinuxNamespaceType::Network,
+        LinuxNamespaceType::Uts,
+        LinuxNamespaceType::Pid,
+        LinuxNamespaceType::Ipc,
+    ]
+    .into_iter()
+    .map(|kind| LinuxNamespaceBuilder::default().typ(kind).build())
+    .collect::<std::result::Result<Vec<_>, _>>()?;
+    let linux = LinuxBuilder::default()
+        .namespaces(namespaces)
+        .cgroups_path(input.cgroups_path.clone())
+        .resources(
+            LinuxResourcesBuilder::default()
+                .devices(vec![
+                    LinuxDeviceCgroupBuilder::default()
+                        .allow(false)
+                        .access("rwm")
+                        .build()?,
+                ])
+                .build()?,
+        )
+        .masked_paths(
+            MASKED_PATHS
+                .iter()
+                .map(|path| (*path).to_owned())
+                .collect::<Vec<_>>(),
+        )
+        .readonly_paths(
+            READONLY_PATHS
+                .iter()
+                .map(|path| (*path).to_owned())
+                .collect::<Vec<_>>(),
+        )
+        .build()?;
+    let spec = SpecBuilder::default()
+        .version("1.0.2-dev")
+        .root(
+            RootBuilder::default()
+                .path(input.rootfs.to_path_buf())
+                .readonly(false)
+                .build()?,
+        )
+        .hostname(hostname)
+        .process(process)
+        .mounts(default_mounts()?)
+        .linux(linux)
+        .build()?;
+    Ok(spec)
+}
+
+/// Docker's default mounts: `/proc`, `/dev`, `/dev/pts`, `/sys`, `/sys/fs/cgroup`,
+/// `/dev/mqueue`, `/dev/shm`.
+fn default_mounts() -> Result<Vec<oci_spec::runtime::Mount>> {
+    let table: [(&str, &str, &str, &[&str]); 7] = [
+        ("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"]),
+        (
+            "/dev",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        ),
+        (
+            "/dev/pts",
+            "devpts",
+            "devpts",
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5",
+            ],
+        ),
+        (
+            "/sys",
+            "sysfs",
+            "sysfs",
+            &["nosuid", "noexec", "nodev", "ro"],
+        ),
+        (
+            "/sys/fs/cgroup",
+            "cgroup",
+            "cgroup",
+            &["ro", "nosuid", "noexec", "nodev"],
+        ),
+        (
+            "/dev/mqueue",
+            "mqueue",
+            "mqueue",
+            &["nosuid", "noexec", "nodev"],
+        ),
+        (
+            "/dev/shm",
+            "shm",
+            "tmpfs",
+            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        ),
+    ];
+    table
+        .into_iter()
+        .map(|(destination, source, kind, options)| {
+            MountBuilder::default()
+                .destination(destination)
+                .typ(kind)
+                .source(source)
+                .options(
+                    options
+                        .iter()
+                        .map(|option| (*option).to_owned())
+                        .collect::<Vec<_>>(),
+                )
+                .build()
+                .map_err(Error::from)
+        })
+        .collect()
+}
+
+/// A user resolved to ids.
+#[derive(Debug, PartialEq, Eq)]
+struct ResolvedUser {
+    uid: u32,
+    gid: u32,
+    additional_gids: Vec<u32>,
+    home: String,
+}
+
+/// Resolves Docker's `User` (`""`, `name`, `uid`, `name:group`, `uid:gid`) against the
+/// container's `/etc/passwd` and `/etc/group`, as runc's `user.GetExecUser` does.
+fn resolve_user(rootfs: &Path, user: &str) -> Result<ResolvedUser> {
+    let passwd = fs::read_to_string(rootfs.join("etc/passwd")).unwrap_or_default();
+    let group = fs::read_to_string(rootfs.join("etc/group")).unwrap_or_default();
+    let (user_part, group_part) = match user.split_once(':') {
+        Some((user, group)) => (user, Some(group)),
+        None => (user, None),
+    };
+    let user_part = if user_part.is_empty() { "0" } else { user_part };
+    let passwd_entries: Vec<Vec<&str>> = passwd
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .filter(|fields| fields.len() >= 7)
+        .collect();
+    let numeric = user_part.parse::<u32>().ok();
+    let entry = passwd_entries.iter().find(|fields| match numeric {
+        Some(uid) => fields[2].parse::<u32>().ok() == Some(uid),
+        None => fields[0] == user_part,
+    });
+    let (uid, mut gid, name, home) = match (entry, numeric) {
+        (Some(fields), _) => (
+            fields[2].parse::<u32>().unwrap_or(0),
+            fields[3].parse::<u32>().unwrap_or(0),
+            Some(fields[0]),
+            fields[5].to_owned(),
+        ),
+        (None, Some(uid)) => (uid, 0, None, "/".to_owned()),
+        (None, None) => {
+            return Err(Error::InvalidContainerConfig(format!(
+                "unable to find user {user_part}: no matching entries in passwd file"
+            )));
+        }
+    };
+    let groups: Vec<Vec<&str>> = group
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .filter(|fields| fields.len() >= 4)
+        .collect();
+    if let Some(group_part) = group_part {
+        gid = match group_part.parse::<u32>() {
+            Ok(gid) => gid,
+            Err(_) => groups
+                .iter()
+                .find(|fields| fields[0] == group_part)
+                .and_then(|fields| fields[2].parse().ok())
+                .ok_or_else(|| {
+                    Error::InvalidContainerConfig(format!(
+                        "unable to find group {group_part}: no matching entries in group file"
+                    ))
+                })?,
+        };
+    }
+    let additional_gids = match name {
+        Some(name) if group_part.is_none() => groups
+            .iter()
+            .filter(|fields| fields[3].split(',').any(|member| member == name))
+            .filter_map(|fields| fields[2].parse().ok())
+            .filter(|&extra| extra != gid)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(ResolvedUser {
+        uid,
+        gid,
+        additional_gids,
+        home,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ResolvedUser, merge_image_config, resolve_user};
+    use crate::images::ContainerConfig;
+
+    fn rootfs_with_users() -> tempdir::Dir {
+        let dir = tempdir::Dir::new("oci-users");
+        std::fs::create_dir_all(dir.path().join("etc")).expect("etc");
+        std::fs::write(
+            dir.path().join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/var/www:/bin/false\n",
+        )
+        .expect("passwd");
+        std::fs::write(
+            dir.path().join("etc/group"),
+            "root:x:0:\nwww:x:33:\nadm:x:4:www\n",
+        )
+        .expect("group");
+        dir
+    }
+
+    #[test]
+    fn user_names_resolve_through_the_containers_passwd_and_group() {
+        let dir = rootfs_with_users();
+        let www = resolve_user(dir.path(), "www").expect("www resolves");
+        assert_eq!(
+            www,
+            ResolvedUser {
+                uid: 33,
+                gid: 33,
+                additional_gids: vec![4],
+                home: "/var/www".to_owned()
+            }
+        );
+        let numeric = resolve_user(dir.path(), "1000:adm").expect("numeric uid resolves");
+        assert_eq!((numeric.uid, numeric.gid), (1000, 4));
+        let root = resolve_user(dir.path(), "").expect("empty is root");
+        assert_eq!((root.uid, root.gid, root.home.as_str()), (0, 0, "/root"));
+        let missing = resolve_user(dir.path(), "nobody").expect_err("unknown user");
+        assert!(
+            missing.to_string().contains("unable to find user nobody"),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn image_cmd_is_dropped_when_the_container_sets_an_entrypoint() {
+        let image = ContainerConfig {
+            entrypoint: Some(vec!["/entry".to_owned()]),
+            cmd: Some(vec!["default".to_owned()]),
+            env: Some(vec!["PATH=/image".to_owned(), "A=image".to_owned()]),
+            working_dir: "/srv".to_owned(),
+            ..ContainerConfig::default()
+        };
+        let mut own_entrypoint = ContainerConfig {
+            entrypoint: Some(vec!["/mine".to_owned()]),
+            env: Some(vec!["A=mine".to_owned()]),
+            ..ContainerConfig::default()
+        };
+        merge_image_config(&mut own_entrypoint, &image);
+        assert_eq!(own_entrypoint.cmd, None);
+        assert_eq!(own_entrypoint.entrypoint, Some(vec!["/mine".to_owned()]));
+        assert_eq!(
+            own_entrypoint.env,
+            Some(vec!["PATH=/image".to_owned(), "A=mine".to_owned()])
+        );
+        assert_eq!(own_entrypoint.working_dir, "/srv");
+        let mut own_cmd = ContainerConfig {
+            cmd: Some(vec!["other".to_owned()]),
+            ..ContainerConfig::default()
+        };
+        merge_image_config(&mut own_cmd, &image);
+        assert_eq!(own_cmd.entrypoint, Some(vec!["/entry".to_owned()]));
+        assert_eq!(own_cmd.cmd, Some(vec!["other".to_owned()]));
+    }
+
+    /// A folder removed on drop, for unit tests.
+    mod tempdir {
+        use std::path::{Path, PathBuf};
+
+        pub struct Dir(PathBuf);
+
+        impl Dir {
+            pub fn new(name: &str) -> Dir {
+                let path = std::env::temp_dir().join(format!(
+                    "drydock-engine-{name}-{}-{:?}",
+                    std::process::id(),
+                    std::thread::current().id()
+                ));
+                let _ = std::fs::remove_dir_all(&path);
+                std::fs::create_dir_all(&path).expect("temp dir");
+                Dir(path)
+            }
+
+            pub fn path(&self) -> &Path {
+                &self.0
+            }
+        }
+
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+}

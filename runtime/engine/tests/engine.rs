@@ -1,0 +1,372 @@
+//! The engine core against the real thing: busybox images in a real store, root filesystems
+//! mounted with real overlayfs, containers run by the real runc under the real monitor binary.
+//! Needs root, runc and busybox-static (`cargo xtask test` installs them).
+
+mod support;
+
+use std::fs;
+use std::time::Duration;
+
+use drydock_engine::ErrorKind;
+use drydock_engine::digest::Digest;
+use drydock_engine::durable;
+use drydock_engine::images::{ContainerConfig, DeleteRecord, ImageStore, ImageUser};
+use drydock_engine::monitor::{self, Launched, MonitorRequest};
+use drydock_engine::oci::{self, SpecInput};
+use drydock_engine::rootfs;
+
+use support::{Sandbox, new_container_id};
+
+/// The monitor binary built with these tests.
+const MONITOR: &str = env!("CARGO_BIN_EXE_drydock-monitor");
+
+/// How long a short-lived container may take.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Mounts a rootfs of `image`, writes the spec of `cmd` and starts it under a monitor.
+fn start(sandbox: &Sandbox, image: &Digest, cmd: &[&str]) -> (String, Launched) {
+    let id = new_container_id();
+    let layers = sandbox
+        .store
+        .layer_paths(image)
+        .expect("the image's layers");
+    let root = rootfs::mount(&sandbox.rootfs_dir(&id), &layers).expect("the rootfs mounts");
+    let mut config = ContainerConfig {
+        cmd: Some(cmd.iter().map(|arg| (*arg).to_owned()).collect()),
+        ..ContainerConfig::default()
+    };
+    let image_config = sandbox.store.config(image).expect("the image config");
+    if let Some(image_config) = &image_config.config {
+        oci::merge_image_config(&mut config, image_config);
+    }
+    let spec = oci::build_spec(&SpecInput {
+        id: &id,
+        rootfs: &root,
+        config: &config,
+        cgroups_path: format!("/drydock-test/{id}").into(),
+    })
+    .expect("the spec builds");
+    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
+    fs::create_dir_all(&state_dir).expect("the state folder");
+    durable::write_json_atomically(&state_dir.join("config.json"), &spec).expect("config.json");
+    let log_path = sandbox.log_path(&id);
+    fs::create_dir_all(log_path.parent().expect("a parent")).expect("the log folder");
+    let request = MonitorRequest {
+        id: id.clone(),
+        runtime: "runc".into(),
+        runtime_root: sandbox.runc.root().to_path_buf(),
+        log_path,
+    };
+    let launched = monitor::launch(MONITOR.as_ref(), &state_dir, &request)
+        .unwrap_or_else(|e| panic!("the container starts: {e}"));
+    (id, launched)
+}
+
+/// The json-file log lines of a container.
+fn log_lines(sandbox: &Sandbox, id: &str) -> Vec<serde_json::Value> {
+    let text = fs::read_to_string(sandbox.log_path(id)).expect("the log exists");
+    text.lines()
+        .map(|line| serde_json::from_str(line).expect("each log line is JSON"))
+        .collect()
+}
+
+#[test]
+fn echo_hello_exits_zero_and_its_line_is_in_the_json_file_log() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let (id, launched) = start(&sandbox, &image, &["echo", "hello"]);
+    assert!(launched.pid > 0);
+    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
+    let exit = monitor::wait_for_exit(&state_dir, &id, EXIT_TIMEOUT).expect("it exits");
+    assert_eq!(exit.exit_code, 0);
+    assert_eq!(exit.pid, launched.pid);
+    let lines = log_lines(&sandbox, &id);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["log"], "hello\n");
+    assert_eq!(lines[0]["stream"], "stdout");
+    let time = lines[0]["time"].as_str().expect("a time");
+    assert!(
+        time.parse::<drydock_engine::timestamp::Timestamp>().is_ok(),
+        "{time}"
+    );
+    // The monitor deleted the runc container once it exited.
+    assert!(matches!(
+        sandbox.runc.state(&id),
+        Err(drydock_engine::Error::NoSuchContainer(_))
+    ));
+    rootfs::remove(&sandbox.rootfs_dir(&id)).expect("the rootfs goes");
+    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+}
+
+#[test]
+fn exit_code_three_and_stderr_are_recorded() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let (id, _) = start(&sandbox, &image, &["sh", "-c", "echo oops >&2; exit 3"]);
+    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
+    let exit = monitor::wait_for_exit(&state_dir, &id, EXIT_TIMEOUT).expect("it exits");
+    assert_eq!(exit.exit_code, 3);
+    let lines = log_lines(&sandbox, &id);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["log"], "oops\n");
+    assert_eq!(lines[0]["stream"], "stderr");
+    rootfs::remove(&sandbox.rootfs_dir(&id)).expect("the rootfs goes");
+    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+}
+
+#[test]
+fn a_missing_command_fails_to_start_with_runcs_reason_and_leaves_no_container() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let id = new_container_id();
+    let layers = sandbox.store.layer_paths(&image).expect("layers");
+    let root = rootfs::mount(&sandbox.rootfs_dir(&id), &layers).expect("mounts");
+    let config = ContainerConfig {
+        cmd: Some(vec!["/no/such/binary".to_owned()]),
+        ..ContainerConfig::default()
+    };
+    let spec = oci::build_spec(&SpecInput {
+        id: &id,
+        rootfs: &root,
+        config: &config,
+        cgroups_path: format!("/drydock-test/{id}").into(),
+    })
+    .expect("the spec builds");
+    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
+    fs::create_dir_all(&state_dir).expect("state folder");
+    durable::write_json_atomically(&state_dir.join("config.json"), &spec).expect("config.json");
+    let request = MonitorRequest {
+        id: id.clone(),
+        runtime: "runc".into(),
+        runtime_root: sandbox.runc.root().to_path_buf(),
+        log_path: sandbox.dir.join("missing.log"),
+    };
+    let error = monitor::launch(MONITOR.as_ref(), &state_dir, &request).expect_err("no binary");
+    assert!(error.to_string().contains("/no/such/binary"), "{error}");
+    assert!(sandbox.runc.list().expect("runc lists").is_empty());
+    rootfs::remove(&sandbox.rootfs_dir(&id)).expect("the rootfs goes");
+    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+}
+
+#[test]
+fn a_sleeping_container_outlives_the_engines_handles_and_dies_by_kill() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    // The launch handle is not kept: nothing of the engine's holds the container, and the
+    // monitor is not this process's child.
+    let (id, _) = start(&sandbox, &image, &["sleep", "1000"]);
+    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
+    let parent_of_monitor = {
+        let pid = fs::read_to_string(state_dir.join("monitor.pid")).expect("monitor.pid");
+        let stat = fs::read_to_string(format!("/proc/{}/stat", pid.trim())).expect("its stat");
+        let after_name = stat.rsplit_once(')').expect("stat has a name").1.to_owned();
+        after_name
+            .split_whitespace()
+            .nth(1)
+            .expect("a ppid")
+            .to_owned()
+    };
+    assert_ne!(parent_of_monitor, std::process::id().to_string());
+    std::thread::sleep(Duration::from_millis(300));
+    let state = sandbox.runc.state(&id).expect("runc knows it");
+    assert_eq!(state.status, "running");
+    assert!(monitor::monitor_alive(&state_dir));
+    assert_eq!(monitor::exit_record(&state_dir).expect("readable"), None);
+    sandbox.runc.kill(&id, libc::SIGKILL).expect("kill");
+    let exit = monitor::wait_for_exit(&state_dir, &id, EXIT_TIMEOUT).expect("it exits");
+    assert_eq!(exit.exit_code, 128 + libc::SIGKILL);
+    rootfs::remove(&sandbox.rootfs_dir(&id)).expect("the rootfs goes");
+    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+}
+
+#[test]
+fn the_container_sees_the_image_files_and_its_writes_stay_in_its_upper_layer() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let (id, _) = start(
+        &sandbox,
+        &image,
+        &[
+            "sh",
+            "-c",
+            "echo written > /tmp/file; cat /etc/passwd; hostname",
+        ],
+    );
+    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
+    let exit = monitor::wait_for_exit(&state_dir, &id, EXIT_TIMEOUT).expect("it exits");
+    assert_eq!(exit.exit_code, 0);
+    let logged: Vec<String> = log_lines(&sandbox, &id)
+        .iter()
+        .map(|line| line["log"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        logged,
+        vec![
+            "root:x:0:0:root:/root:/bin/sh\n".to_owned(),
+            format!("{}\n", &id[..12])
+        ]
+    );
+    let upper = sandbox.rootfs_dir(&id).join("diff/tmp/file");
+    assert_eq!(fs::read_to_string(upper).expect("the write"), "written\n");
+    let layer = &sandbox.store.layer_paths(&image).expect("layers")[0];
+    assert!(!layer.join("tmp/file").exists(), "the layer is untouched");
+    rootfs::remove(&sandbox.rootfs_dir(&id)).expect("the rootfs goes");
+    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+}
+
+#[test]
+fn removing_an_image_follows_dockers_tag_and_container_rules() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    sandbox
+        .store
+        .tag("busybox", "reg:5000/a/b:tag")
+        .expect("tags");
+    assert_eq!(
+        sandbox.store.resolve("reg:5000/a/b:tag").expect("resolves"),
+        image
+    );
+    let running = [ImageUser {
+        container_id: "c".repeat(64),
+        image: image.clone(),
+        running: true,
+    }];
+    let by_id = sandbox
+        .store
+        .remove(image.hex(), true, &running)
+        .expect_err("a running container holds it");
+    assert_eq!(by_id.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        by_id.to_string(),
+        format!(
+            "conflict: unable to delete {} (cannot be forced) - image is being used by running container cccccccccccc",
+            image.short()
+        )
+    );
+    let multiple = sandbox
+        .store
+        .remove(&image.hex()[..12], false, &[])
+        .expect_err("two repositories");
+    assert!(
+        multiple
+            .to_string()
+            .ends_with("(must be forced) - image is referenced in multiple repositories"),
+        "{multiple}"
+    );
+    // A tag goes; the image stays while another tag or a container holds it.
+    let untagged = sandbox
+        .store
+        .remove("reg:5000/a/b:tag", false, &[])
+        .expect("untags");
+    assert_eq!(
+        untagged,
+        vec![DeleteRecord::Untagged("reg:5000/a/b:tag".to_owned())]
+    );
+    let kept = sandbox
+        .store
+        .remove("busybox", false, &running)
+        .expect("untags only");
+    assert_eq!(
+        kept,
+        vec![DeleteRecord::Untagged("busybox:latest".to_owned())]
+    );
+    assert!(sandbox.store.inspect(image.hex()).is_ok());
+    let gone = sandbox
+        .store
+        .remove(image.hex(), false, &[])
+        .expect("deletes");
+    assert_eq!(gone, vec![DeleteRecord::Deleted(image.to_string())]);
+    let missing = sandbox.store.inspect(image.hex()).expect_err("gone");
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
+    let layers = fs::read_dir(sandbox.store.root().join("layers/sha256"))
+        .expect("the layers folder")
+        .count();
+    assert_eq!(layers, 0, "the unused layer is removed");
+}
+
+#[test]
+fn an_image_saved_here_loads_into_a_fresh_store_with_the_same_id_and_tags() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    sandbox
+        .store
+        .tag("busybox", "reg:5000/a/b:tag")
+        .expect("tags");
+    let mut archive = Vec::new();
+    sandbox
+        .store
+        .save(&["busybox:latest", "reg:5000/a/b:tag"], &mut archive)
+        .expect("saves");
+    let other = ImageStore::open(sandbox.dir.join("other")).expect("a second store");
+    let loaded = other.load(&archive[..]).expect("loads");
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(loaded[0].id, image);
+    assert_eq!(
+        loaded[0].tags,
+        vec!["busybox:latest".to_owned(), "reg:5000/a/b:tag".to_owned()]
+    );
+    let here = sandbox.store.inspect("busybox").expect("inspects");
+    let there = other.inspect("reg:5000/a/b:tag").expect("inspects");
+    assert_eq!(here.id, there.id);
+    assert_eq!(here.size, there.size);
+    assert_eq!(here.rootfs.layers, there.rootfs.layers);
+    assert!(here.size > 0);
+}
+
+#[test]
+fn an_archive_whose_layer_does_not_match_its_diff_id_is_refused() {
+    let sandbox = Sandbox::new();
+    sandbox.import_busybox();
+    let mut archive = Vec::new();
+    sandbox
+        .store
+        .save(&["busybox"], &mut archive)
+        .expect("saves");
+    // Rebuild the archive with a different layer.tar under the same name.
+    let mut rebuilt = tar::Builder::new(Vec::new());
+    let mut original = tar::Archive::new(&archive[..]);
+    for entry in original.entries().expect("entries") {
+        let mut entry = entry.expect("an entry");
+        let path = entry.path().expect("a path").into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).expect("reads");
+        if path.ends_with("layer.tar") {
+            data = support::tampered_layer();
+        }
+        let mut header = entry.header().clone();
+        header.set_size(data.len() as u64);
+        header.set_cksum();
+        rebuilt
+            .append_data(&mut header, &path, &data[..])
+            .expect("appends");
+    }
+    let rebuilt = rebuilt.into_inner().expect("finishes");
+    let other = ImageStore::open(sandbox.dir.join("other")).expect("a second store");
+    let error = other.load(&rebuilt[..]).expect_err("mismatch");
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.to_string().contains("should have digest"), "{error}");
+    assert!(other.image_ids().expect("lists").is_empty());
+}
+
+#[test]
+fn a_gzip_tarball_imports_to_the_same_image_as_the_plain_one() {
+    let sandbox = Sandbox::new();
+    let plain = support::busybox_rootfs();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &plain).expect("compresses");
+    let compressed = gz.finish().expect("finishes");
+    let created = "2020-01-01T00:00:00Z".parse().expect("a time");
+    let options = || drydock_engine::images::ImportOptions {
+        created,
+        ..Default::default()
+    };
+    let from_plain = sandbox.store.import(&plain[..], options()).expect("plain");
+    let from_gzip = sandbox
+        .store
+        .import(&compressed[..], options())
+        .expect("gzip");
+    assert_eq!(from_plain, from_gzip);
+    let inspect = sandbox.store.inspect(from_plain.hex()).expect("inspects");
+    assert_eq!(inspect.rootfs.layers, vec![Digest::of(&plain).to_string()]);
+    assert_eq!(inspect.created, "2020-01-01T00:00:00Z");
+}

@@ -1,0 +1,199 @@
+//! What the engine's integration tests share: a busybox root filesystem tarball built from the
+//! machine's static busybox (as the live-daemon harness in `tests/src/dockerd.rs` builds it),
+//! and a private folder per test that is unmounted, rid of its containers and removed on drop.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use drydock_engine::digest::Digest;
+use drydock_engine::images::{ImageStore, ImportOptions};
+use drydock_engine::rootfs;
+use drydock_engine::runc::Runc;
+
+/// Debian's statically linked busybox (package `busybox-static`).
+const BUSYBOX: &str = "/bin/busybox";
+
+/// A tar of a minimal busybox root filesystem: `/bin/busybox` with a symlink per applet,
+/// `/etc/passwd` and `/etc/group` holding root, and the usual empty folders.
+pub fn busybox_rootfs() -> Vec<u8> {
+    let busybox = fs::read(BUSYBOX)
+        .unwrap_or_else(|e| panic!("cannot read {BUSYBOX}: {e} (install Debian's busybox-static)"));
+    let listed = Command::new(BUSYBOX)
+        .arg("--list")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {BUSYBOX} --list: {e}"));
+    assert!(listed.status.success(), "{BUSYBOX} --list failed");
+    let applets = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let mut archive = tar::Builder::new(Vec::new());
+    for (dir, mode) in [
+        ("bin", 0o755),
+        ("dev", 0o755),
+        ("etc", 0o755),
+        ("proc", 0o555),
+        ("root", 0o700),
+        ("sys", 0o555),
+        ("tmp", 0o1777),
+        ("var", 0o755),
+    ] {
+        append(&mut archive, tar::EntryType::Directory, dir, mode, &[]);
+    }
+    append(
+        &mut archive,
+        tar::EntryType::Regular,
+        "bin/busybox",
+        0o755,
+        &busybox,
+    );
+    for applet in applets.lines().map(str::trim) {
+        if applet.is_empty() || applet == "busybox" || applet.contains('/') {
+            continue;
+        }
+        let mut header = header(tar::EntryType::Symlink, 0o777, 0);
+        archive
+            .append_link(&mut header, format!("bin/{applet}"), "busybox")
+            .expect("a symlink entry");
+    }
+    append(
+        &mut archive,
+        tar::EntryType::Regular,
+        "etc/passwd",
+        0o644,
+        b"root:x:0:0:root:/root:/bin/sh\n",
+    );
+    append(
+        &mut archive,
+        tar::EntryType::Regular,
+        "etc/group",
+        0o644,
+        b"root:x:0:\n",
+    );
+    archive.into_inner().expect("the archive finishes")
+}
+
+fn append(
+    archive: &mut tar::Builder<Vec<u8>>,
+    kind: tar::EntryType,
+    path: &str,
+    mode: u32,
+    data: &[u8],
+) {
+    let mut header = header(kind, mode, data.len() as u64);
+    archive
+        .append_data(&mut header, path, data)
+        .expect("an archive entry");
+}
+
+fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_mode(mode);
+    header.set_size(size);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    header
+}
+
+/// A private data root and exec root for one test, with an image store in it.
+pub struct Sandbox {
+    pub dir: PathBuf,
+    pub store: ImageStore,
+    pub runc: Runc,
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+impl Sandbox {
+    /// A new sandbox under `/tmp/dde-<pid>-<n>`.
+    pub fn new() -> Sandbox {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = PathBuf::from(format!("/tmp/dde-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("exec/runc")).expect("the sandbox folder");
+        let store = ImageStore::open(dir.join("data/image")).expect("the store opens");
+        let runc = Runc::new("runc", dir.join("exec/runc"));
+        Sandbox { dir, store, runc }
+    }
+
+    /// Imports the busybox rootfs as `busybox:latest`.
+    pub fn import_busybox(&self) -> Digest {
+        let options = ImportOptions {
+            reference: Some("busybox:latest".to_owned()),
+            ..ImportOptions::default()
+        };
+        self.store
+            .import(&busybox_rootfs()[..], options)
+            .expect("busybox imports")
+    }
+
+    /// The exec root.
+    pub fn exec_root(&self) -> PathBuf {
+        self.dir.join("exec")
+    }
+
+    /// The folder of a container's root filesystem.
+    pub fn rootfs_dir(&self, id: &str) -> PathBuf {
+        self.dir.join("data/rootfs").join(id)
+    }
+
+    /// The json-file log of a container.
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.dir
+            .join("data/containers")
+            .join(id)
+            .join(format!("{id}-json.log"))
+    }
+
+    /// The mount points in the sandbox.
+    pub fn mounts(&self) -> Vec<PathBuf> {
+        rootfs::mounts_under(&self.dir).expect("mountinfo reads")
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Ok(states) = self.runc.list() {
+            for state in states {
+                let _ = self.runc.kill(&state.id, libc::SIGKILL);
+                let _ = self.runc.delete(&state.id, true);
+            }
+        }
+        if let Ok(entries) = fs::read_dir(self.dir.join("data/rootfs")) {
+            for entry in entries.flatten() {
+                let _ = rootfs::unmount(&entry.path());
+            }
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A new container id: 64 hex digits, as Docker's.
+pub fn new_container_id() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|since| since.as_nanos())
+        .unwrap_or(0);
+    let seed = format!(
+        "{}-{now}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    Digest::of(seed.as_bytes()).hex().to_owned()
+}
+
+/// A small layer tar unlike busybox's.
+pub fn tampered_layer() -> Vec<u8> {
+    let mut archive = tar::Builder::new(Vec::new());
+    append(
+        &mut archive,
+        tar::EntryType::Regular,
+        "evil",
+        0o644,
+        b"not busybox",
+    );
+    archive.into_inner().expect("the archive finishes")
+}
