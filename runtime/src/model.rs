@@ -112,6 +112,17 @@ where
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
+/// Deserialises a field the spec lets be `null` so that `null` stays apart
+/// from a missing field: `null` is `Some(None)`, a value `Some(Some(v))`, and
+/// a missing field (with `#[serde(default)]`) `None`, which is not written.
+pub fn null_as_some<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// How an absent enumeration value is reported: `path="value"`.
 pub fn value_path(path: &str, value: &str) -> String {
     format!("{path}={value:?}")

@@ -393,7 +393,7 @@ async fn container_operations(client: &Client, version: &str) {
     let remaining = client
         .container_list(ContainerListParams {
             all: Some(true),
-            filters: Some(Filters::new().with("id", id.as_str()).to_json()),
+            filters: Some(Filters::new().with("id", id.as_str())),
             ..ContainerListParams::default()
         })
         .await
@@ -415,7 +415,7 @@ async fn container_operations(client: &Client, version: &str) {
         .expect("container create answers");
     // The v1.27 spec leaves `filters` out of container prune (v1.25, v1.26
     // and v1.28 on have it), so the client refuses it there.
-    let filters = Some(Filters::new().with("label", label.as_str()).to_json());
+    let filters = Some(Filters::new().with("label", label.as_str()));
     if version == "1.27" {
         let result = client
             .container_prune(ContainerPruneParams {
@@ -728,7 +728,7 @@ fn host_config_init_is_refused_at_1_24_before_anything_is_sent() {
         let listed = client
             .container_list(ContainerListParams {
                 all: Some(true),
-                filters: Some(Filters::new().with("name", name).to_json()),
+                filters: Some(Filters::new().with("name", name)),
                 ..ContainerListParams::default()
             })
             .await

@@ -792,7 +792,7 @@ pub struct ContainerListParams {
     /// - `volume`=(`<volume name>` or `<mount point destination>`)
     ///
     /// Query parameter `filters`. `None` leaves it out.
-    pub filters: Option<String>,
+    pub filters: Option<drydock_runtime::Filters>,
     /// Only list containers created after the given container (id or name), stopped ones included.
     ///
     /// Query parameter `since`. API 1.23 to 1.24. `None` leaves it out.
@@ -854,7 +854,7 @@ impl Client {
             query.push(("size", String::from(if *value { "1" } else { "0" })));
         }
         if let Some(value) = &params.filters {
-            query.push(("filters", value.to_string()));
+            query.push(("filters", value.to_json()));
         }
         if let Some(value) = &params.since {
             query.push(("since", value.to_string()));
@@ -1037,7 +1037,7 @@ pub struct ContainerPruneParams {
     /// - `label` (`label=<key>`, `label=<key>=<value>`, `label!=<key>`, or `label!=<key>=<value>`) Prune containers with (or without, in case `label!=...` is used) the specified labels.
     ///
     /// Query parameter `filters`. API 1.25 to 1.26, since 1.28. `None` leaves it out.
-    pub filters: Option<String>,
+    pub filters: Option<drydock_runtime::Filters>,
 }
 impl Client {
     /// Delete stopped containers
@@ -1081,7 +1081,7 @@ impl Client {
         let mut request = self.connection.request(Method::POST, "/containers/prune");
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.filters {
-            query.push(("filters", value.to_string()));
+            query.push(("filters", value.to_json()));
         }
         if !query.is_empty() {
             request = request.query(&query);

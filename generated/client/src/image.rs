@@ -869,7 +869,7 @@ pub struct ImagePruneParams {
     /// - `label` (`label=<key>`, `label=<key>=<value>`, `label!=<key>`, or `label!=<key>=<value>`) Prune images with (or without, in case `label!=...` is used) the specified labels.
     ///
     /// Query parameter `filters`. `None` leaves it out.
-    pub filters: Option<String>,
+    pub filters: Option<drydock_runtime::Filters>,
 }
 impl Client {
     /// Delete unused images
@@ -899,7 +899,7 @@ impl Client {
         let mut request = self.connection.request(Method::POST, "/images/prune");
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.filters {
-            query.push(("filters", value.to_string()));
+            query.push(("filters", value.to_json()));
         }
         if !query.is_empty() {
             request = request.query(&query);

@@ -296,7 +296,7 @@ pub struct NetworkPruneParams {
     /// - `label` (`label=<key>`, `label=<key>=<value>`, `label!=<key>`, or `label!=<key>=<value>`) Prune networks with (or without, in case `label!=...` is used) the specified labels.
     ///
     /// Query parameter `filters`. API 1.25 to 1.26, since 1.28. `None` leaves it out.
-    pub filters: Option<String>,
+    pub filters: Option<drydock_runtime::Filters>,
 }
 impl Client {
     /// Delete unused networks
@@ -340,7 +340,7 @@ impl Client {
         let mut request = self.connection.request(Method::POST, "/networks/prune");
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.filters {
-            query.push(("filters", value.to_string()));
+            query.push(("filters", value.to_json()));
         }
         if !query.is_empty() {
             request = request.query(&query);

@@ -112,7 +112,7 @@ pub struct NodeListParams {
     /// - `role=`(`manager`|`worker`)`
     ///
     /// Query parameter `filters`. `None` leaves it out.
-    pub filters: Option<String>,
+    pub filters: Option<drydock_runtime::Filters>,
 }
 impl Client {
     /// List nodes
@@ -142,7 +142,7 @@ impl Client {
         let mut request = self.connection.request(Method::GET, "/nodes");
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.filters {
-            query.push(("filters", value.to_string()));
+            query.push(("filters", value.to_json()));
         }
         if !query.is_empty() {
             request = request.query(&query);

@@ -183,7 +183,7 @@ pub struct VolumePruneParams {
     /// - `label` (`label=<key>`, `label=<key>=<value>`, `label!=<key>`, or `label!=<key>=<value>`) Prune volumes with (or without, in case `label!=...` is used) the specified labels.
     ///
     /// Query parameter `filters`. API 1.25 to 1.26, since 1.28. `None` leaves it out.
-    pub filters: Option<String>,
+    pub filters: Option<drydock_runtime::Filters>,
 }
 impl Client {
     /// Delete unused volumes
@@ -227,7 +227,7 @@ impl Client {
         let mut request = self.connection.request(Method::POST, "/volumes/prune");
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.filters {
-            query.push(("filters", value.to_string()));
+            query.push(("filters", value.to_json()));
         }
         if !query.is_empty() {
             request = request.query(&query);

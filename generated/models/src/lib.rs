@@ -407,8 +407,13 @@ pub struct Config {
     /// default is used.
     ///
     /// API 1.25 to 1.29.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
+    #[serde(
+        rename = "StopTimeout",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stop_timeout: Option<Option<i64>>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
     ///
     /// API 1.23 to 1.29.
@@ -990,8 +995,13 @@ pub struct ContainerConfig {
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
+    #[serde(
+        rename = "StopTimeout",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stop_timeout: Option<Option<i64>>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
     #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
@@ -1345,8 +1355,13 @@ pub struct ContainerCreateBody {
     /// default is used.
     ///
     /// Since API 1.25.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
+    #[serde(
+        rename = "StopTimeout",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stop_timeout: Option<Option<i64>>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
     #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
@@ -2478,8 +2493,13 @@ pub struct EndpointSettings {
     /// are passed directly to the driver and are driver specific.
     ///
     /// Since API 1.32.
-    #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
-    pub driver_opts: Option<BTreeMap<String, String>>,
+    #[serde(
+        rename = "DriverOpts",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub driver_opts: Option<Option<BTreeMap<String, String>>>,
 }
 
 impl VersionedModel for EndpointSettings {
@@ -3896,8 +3916,13 @@ pub struct ImageSummary {
     )]
     pub virtual_size: i64,
     /// The `Labels` field.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(
+        rename = "Labels",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub labels: Option<Option<BTreeMap<String, String>>>,
     /// The `Containers` field.
     #[serde(rename = "Containers", default, deserialize_with = "model::null_as_default")]
     pub containers: i64,
@@ -5139,11 +5164,21 @@ pub struct NetworkSettings {
     #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
     pub sandbox_key: Option<String>,
     /// The `SecondaryIPAddresses` field.
-    #[serde(rename = "SecondaryIPAddresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ip_addresses: Option<Vec<Address>>,
+    #[serde(
+        rename = "SecondaryIPAddresses",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secondary_ip_addresses: Option<Option<Vec<Address>>>,
     /// The `SecondaryIPv6Addresses` field.
-    #[serde(rename = "SecondaryIPv6Addresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ipv6_addresses: Option<Vec<Address>>,
+    #[serde(
+        rename = "SecondaryIPv6Addresses",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secondary_ipv6_addresses: Option<Option<Vec<Address>>>,
     /// EndpointID uniquely represents a service endpoint in a Sandbox.
     ///
     /// <p><br /></p>
@@ -7105,8 +7140,13 @@ pub struct Runtime {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// List of command-line arguments to pass to the runtime when invoked.
-    #[serde(rename = "runtimeArgs", skip_serializing_if = "Option::is_none")]
-    pub runtime_args: Option<Vec<String>>,
+    #[serde(
+        rename = "runtimeArgs",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub runtime_args: Option<Option<Vec<String>>>,
 }
 
 impl VersionedModel for Runtime {}
@@ -8295,14 +8335,29 @@ pub struct SwarmInfo {
     #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// List of ID's and addresses of other managers in the swarm.
-    #[serde(rename = "RemoteManagers", skip_serializing_if = "Option::is_none")]
-    pub remote_managers: Option<Vec<PeerNode>>,
+    #[serde(
+        rename = "RemoteManagers",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub remote_managers: Option<Option<Vec<PeerNode>>>,
     /// Total number of nodes in the swarm.
-    #[serde(rename = "Nodes", skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<i64>,
+    #[serde(
+        rename = "Nodes",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nodes: Option<Option<i64>>,
     /// Total number of managers in the swarm.
-    #[serde(rename = "Managers", skip_serializing_if = "Option::is_none")]
-    pub managers: Option<i64>,
+    #[serde(
+        rename = "Managers",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub managers: Option<Option<i64>>,
     /// The `Cluster` field.
     #[serde(rename = "Cluster", skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterInfo>,
@@ -8639,17 +8694,32 @@ pub struct SwarmSpec {
     #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
     /// Orchestration configuration.
-    #[serde(rename = "Orchestration", skip_serializing_if = "Option::is_none")]
-    pub orchestration: Option<SwarmSpecOrchestration>,
+    #[serde(
+        rename = "Orchestration",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub orchestration: Option<Option<SwarmSpecOrchestration>>,
     /// Raft configuration.
     #[serde(rename = "Raft", skip_serializing_if = "Option::is_none")]
     pub raft: Option<SwarmSpecRaft>,
     /// Dispatcher configuration.
-    #[serde(rename = "Dispatcher", skip_serializing_if = "Option::is_none")]
-    pub dispatcher: Option<SwarmSpecDispatcher>,
+    #[serde(
+        rename = "Dispatcher",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dispatcher: Option<Option<SwarmSpecDispatcher>>,
     /// CA configuration.
-    #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
-    pub ca_config: Option<SwarmSpecCaConfig>,
+    #[serde(
+        rename = "CAConfig",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ca_config: Option<Option<SwarmSpecCaConfig>>,
     /// Parameters related to encryption-at-rest.
     ///
     /// Since API 1.25.
@@ -11226,8 +11296,13 @@ pub struct Volume {
     pub options: Option<BTreeMap<String, String>>,
     /// Usage details about the volume. This information is used by the
     /// `GET /system/df` endpoint, and omitted in other endpoints.
-    #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<VolumeUsageData>,
+    #[serde(
+        rename = "UsageData",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub usage_data: Option<Option<VolumeUsageData>>,
 }
 
 impl VersionedModel for Volume {

@@ -325,7 +325,9 @@ impl<'a> Emitter<'a> {
         if field.boxed {
             ty = quote!(Box<#ty>);
         }
-        if field.optional {
+        if field.optional && field.nullable {
+            ty = quote!(Option<Option<#ty>>);
+        } else if field.optional {
             ty = quote!(Option<#ty>);
         }
         ty
@@ -360,7 +362,13 @@ impl<'a> Emitter<'a> {
         if *wire != field.rust {
             args.push(quote!(rename = #wire));
         }
-        if field.optional {
+        if field.optional && field.nullable {
+            args.push(quote!(
+                default,
+                deserialize_with = "model::null_as_some",
+                skip_serializing_if = "Option::is_none"
+            ));
+        } else if field.optional {
             args.push(quote!(skip_serializing_if = "Option::is_none"));
         } else {
             args.push(quote!(default, deserialize_with = "model::null_as_default"));

@@ -127,6 +127,9 @@ pub(crate) struct FieldModel {
     pub optional: bool,
     /// Held in a `Box` (the type contains itself through this field).
     pub boxed: bool,
+    /// Some version's spec allows `null`: held as `Option<Option<T>>`, where `Some(None)`
+    /// is a `null` sent or received and `None` a field left out.
+    pub nullable: bool,
     /// A note on how the field's shape changed between versions, if it did.
     pub shape_note: Option<String>,
     /// The default the newest shape gives, if any.
@@ -799,6 +802,7 @@ fn resolve_field(
         everywhere: field.versions.covers(&scope),
         ty,
         optional: !shapes.iter().all(|s| s.value.required && !s.value.nullable),
+        nullable: shapes.iter().any(|s| s.value.nullable),
         boxed: false,
         shape_note,
         default: shapes.last().and_then(|s| s.value.default.clone()),

@@ -105,8 +105,13 @@ pub struct HostConfig {
     /// Run an init inside the container.
     ///
     /// Since API 1.25.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
+    #[serde(
+        rename = "Init",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub init: Option<Option<bool>>,
     /// The `Dns` field.
     ///
     /// API 1.23 to 1.24.

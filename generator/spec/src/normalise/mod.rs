@@ -1159,6 +1159,7 @@ fn describes_json_text(description: Option<&str>) -> bool {
     [
         "JSON encoded",
         "JSON-encoded",
+        "encoded as JSON",
         "JSON map",
         "JSON array",
         "JSON object",

@@ -314,6 +314,19 @@ paths:
 }
 
 #[test]
+fn parameter_descriptions_that_say_json_mark_the_value_as_json_text() {
+    for d in [
+        "A JSON encoded value of the filters (a `map[string][]string`).",
+        "Filters to process on the prune list, encoded as JSON (a `map[string][]string`).",
+        "Arbitrary key/value labels to set on the image, as a JSON map of string pairs.",
+    ] {
+        assert!(describes_json_text(Some(d)), "{d}");
+    }
+    assert!(!describes_json_text(Some("Show all containers.")));
+    assert!(!describes_json_text(None));
+}
+
+#[test]
 fn media_types_map_to_body_kinds() {
     assert_eq!(body_kind("application/json; charset=utf-8"), BodyKind::Json);
     assert_eq!(body_kind("application/x-tar"), BodyKind::Tar);
