@@ -49,6 +49,10 @@ const DEBIAN_PACKAGES: &[DebianPackage] = &[
         why: "the OCI runtime dockerd runs containers with",
     },
     DebianPackage {
+        name: "procps",
+        why: "ps, which dockerd runs on the host to answer GET /containers/{id}/top",
+    },
+    DebianPackage {
         name: "tini",
         why: "docker-init, for `docker run --init`",
     },
