@@ -60,7 +60,7 @@ pub fn store_uncompressed(input: impl Read, to: &Path) -> Result<Digest> {
 
 /// Unpacks the tar file `tar` into the empty folder `dest`, keeping owners, modes, times and
 /// xattrs, and turning whiteouts into overlayfs ones. Returns the layer's size as Docker counts
-/// it: the sum of its regular files' sizes.
+/// it: the sizes of its files and symlinks (a symlink's is its target's length).
 ///
 /// # Errors
 ///
@@ -98,12 +98,25 @@ pub fn unpack(tar: &Path, dest: &Path) -> Result<u64> {
             make_whiteout(&folder.join(hidden))?;
             continue;
         }
-        if entry.header().entry_type().is_file() {
-            size += entry.size();
-        }
+        size += counted_size(&entry).map_err(invalid)?;
         entry.unpack_in(dest).map_err(invalid)?;
     }
     Ok(size)
+}
+
+/// What an entry adds to the layer's size as dockerd counts it (the `lstat` sizes of the
+/// unpacked files, folders excluded, hard links once): a file's length, a symlink's target's.
+fn counted_size<R: Read>(entry: &tar::Entry<'_, R>) -> io::Result<u64> {
+    let kind = entry.header().entry_type();
+    if kind.is_file() || kind == tar::EntryType::Continuous {
+        Ok(entry.size())
+    } else if kind.is_symlink() {
+        Ok(entry
+            .link_name_bytes()
+            .map_or(0, |target| target.len() as u64))
+    } else {
+        Ok(0)
+    }
 }
 
 /// The entry path made relative, refusing `..` components (absolute paths are taken as
