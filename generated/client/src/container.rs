@@ -528,7 +528,6 @@ impl Client {
                 ("HostConfig.CpuCount", "1.25"),
                 ("HostConfig.IOMaximumIOps", "1.24"),
                 ("HostConfig.IOMaximumBandwidth", "1.24"),
-                ("HostConfig.RestartPolicy.Name=\"\"", "1.30"),
                 ("HostConfig.AutoRemove", "1.25"),
                 ("HostConfig.Mounts", "1.25"),
                 ("HostConfig.Mounts.Type=\"npipe\"", "1.32"),
@@ -536,7 +535,6 @@ impl Client {
                 ("HostConfig.StorageOpt", "1.24"),
                 ("HostConfig.Sysctls", "1.24"),
                 ("HostConfig.Init", "1.25"),
-                ("HostConfig.KernelMemory", "1.23 to 1.24"),
                 ("NetworkingConfig.EndpointsConfig.DriverOpts", "1.32"),
             ],
         )?;
@@ -569,7 +567,7 @@ pub struct ContainerDeleteParams {
     pub force: Option<bool>,
     /// Remove the specified link associated with the container.
     ///
-    /// Query parameter `link`. API 1.23 to 1.24, since 1.27. `None` leaves it out.
+    /// Query parameter `link`. `None` leaves it out.
     pub link: Option<bool>,
 }
 impl Client {
@@ -590,18 +588,6 @@ impl Client {
         &self,
         params: ContainerDeleteParams,
     ) -> Result<RequestBuilder, Error> {
-        let version = self.connection.version();
-        if params.link.is_some() {
-            crate::require(
-                version,
-                "ContainerDelete query parameter link",
-                &[
-                    (None, Some(crate::ApiVersion::new(1, 24))),
-                    (Some(crate::ApiVersion::new(1, 27)), None),
-                ],
-                "1.23 to 1.24, since 1.27",
-            )?;
-        }
         let mut request = self
             .connection
             .request(
@@ -901,9 +887,9 @@ pub struct ContainerLogsParams {
     ///
     /// Query parameter `tail`. `None` leaves it out.
     pub tail: Option<String>,
-    /// Include the extra attributes given to the log driver (labels, environment) in each line.
+    /// Show the extra details (environment variables, labels) given to the container's log driver.
     ///
-    /// Query parameter `details`. API 1.24 only. `None` leaves it out.
+    /// Query parameter `details`. Since API 1.24. `None` leaves it out.
     pub details: Option<bool>,
     /// The container (or exec instance) has a TTY: its output is then
     /// raw bytes, not multiplexed frames, and comes out as stdout
@@ -944,13 +930,8 @@ impl Client {
             crate::require(
                 version,
                 "ContainerLogs query parameter details",
-                &[
-                    (
-                        Some(crate::ApiVersion::new(1, 24)),
-                        Some(crate::ApiVersion::new(1, 24)),
-                    ),
-                ],
-                "1.24 only",
+                &[(Some(crate::ApiVersion::new(1, 24)), None)],
+                "1.24",
             )?;
         }
         let mut request = self
@@ -1277,7 +1258,6 @@ impl Client {
                     ("CpuCount", "1.25"),
                     ("IOMaximumIOps", "1.24"),
                     ("IOMaximumBandwidth", "1.24"),
-                    ("RestartPolicy.Name=\"\"", "1.30"),
                     ("AutoRemove", "1.25"),
                     ("Mounts", "1.25"),
                     ("Mounts.Type=\"npipe\"", "1.32"),
@@ -1285,7 +1265,6 @@ impl Client {
                     ("StorageOpt", "1.24"),
                     ("Sysctls", "1.24"),
                     ("Init", "1.25"),
-                    ("KernelMemory", "1.23 to 1.24"),
                 ],
             )?;
         }
@@ -1546,8 +1525,6 @@ impl Client {
                 ("CpuCount", "1.25"),
                 ("IOMaximumIOps", "1.24"),
                 ("IOMaximumBandwidth", "1.24"),
-                ("RestartPolicy.Name=\"\"", "1.30"),
-                ("KernelMemory", "1.23 to 1.24"),
             ],
         )?;
         let mut request = self

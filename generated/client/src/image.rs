@@ -752,9 +752,9 @@ pub struct ImageListParams {
     ///
     /// Query parameter `digests`. `None` leaves it out.
     pub digests: Option<bool>,
-    /// Only list images whose repository name matches this value.
+    /// Only list images whose reference matches this pattern. Deprecated: use the `reference` filter of `filters`.
     ///
-    /// Query parameter `filter`. API 1.23 to 1.24. `None` leaves it out.
+    /// Query parameter `filter`. API 1.23 to 1.27. `None` leaves it out.
     pub filter: Option<String>,
 }
 impl Client {
@@ -782,8 +782,8 @@ impl Client {
             crate::require(
                 version,
                 "ImageList query parameter filter",
-                &[(None, Some(crate::ApiVersion::new(1, 24)))],
-                "1.23 to 1.24",
+                &[(None, Some(crate::ApiVersion::new(1, 27)))],
+                "1.23 to 1.27",
             )?;
         }
         let mut request = self.connection.request(Method::GET, "/images/json");

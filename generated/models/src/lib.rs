@@ -56,8 +56,6 @@ use std::collections::BTreeMap;
 use drydock_runtime::model::{self, VersionedModel};
 
 /// Address represents an IPv4 or IPv6 IP address.
-///
-/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Address {
     /// IP address.
@@ -363,7 +361,7 @@ pub struct Config {
     ///
     /// API 1.23 to 1.29.
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<ConfigVolumes>,
+    pub volumes: Option<BTreeMap<String, Option<BTreeMap<String, serde_json::Value>>>>,
     /// The working directory for commands to run in.
     ///
     /// API 1.23 to 1.29.
@@ -804,20 +802,6 @@ pub struct ConfigSpec {
 
 impl VersionedModel for ConfigSpec {}
 
-/// An object mapping mount point paths inside the container to empty objects.
-///
-/// API 1.23 to 1.29.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct ConfigVolumes {
-    /// The `additionalProperties` field.
-    ///
-    /// Defaults to `{}`.
-    #[serde(rename = "additionalProperties", skip_serializing_if = "Option::is_none")]
-    pub additional_properties: Option<BTreeMap<String, serde_json::Value>>,
-}
-
-impl VersionedModel for ConfigVolumes {}
-
 /// An element of the body of a `200` response to `GET /containers/{id}/changes`.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ContainerChangesResponseItem {
@@ -967,7 +951,7 @@ pub struct ContainerConfig {
     pub image: Option<String>,
     /// An object mapping mount point paths inside the container to empty objects.
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<ContainerConfigVolumes>,
+    pub volumes: Option<BTreeMap<String, Option<BTreeMap<String, serde_json::Value>>>>,
     /// The working directory for commands to run in.
     #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
@@ -1059,20 +1043,6 @@ pub enum ContainerConfigEntrypoint {
 }
 
 impl VersionedModel for ContainerConfigEntrypoint {}
-
-/// An object mapping mount point paths inside the container to empty objects.
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct ContainerConfigVolumes {
-    /// The `additionalProperties` field.
-    ///
-    /// Defaults to `{}`.
-    #[serde(rename = "additionalProperties", skip_serializing_if = "Option::is_none")]
-    pub additional_properties: Option<BTreeMap<String, serde_json::Value>>,
-}
-
-impl VersionedModel for ContainerConfigVolumes {}
 
 /// The request body of `POST /containers/{id}/copy`.
 ///
@@ -1316,12 +1286,8 @@ pub struct ContainerCreateBody {
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// An object mapping mount point paths inside the container to empty objects.
-    ///
-    /// The type of this field changed between API versions: `ConfigVolumes` in API 1.23 to 1.29;
-    /// `ContainerConfigVolumes` since API 1.30. It is held as a type wide enough for every
-    /// version.
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<ContainerConfigVolumes>,
+    pub volumes: Option<BTreeMap<String, Option<BTreeMap<String, serde_json::Value>>>>,
     /// The working directory for commands to run in.
     #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
@@ -2045,14 +2011,12 @@ pub struct ContainerUpdateBody {
     /// Since API 1.24.
     #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
     pub io_maximum_bandwidth: Option<i64>,
+    /// Kernel memory limit in bytes.
+    #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
+    pub kernel_memory: Option<i64>,
     /// The `RestartPolicy` field.
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<RestartPolicy>,
-    /// Kernel memory limit in bytes.
-    ///
-    /// API 1.23 to 1.24.
-    #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory: Option<i64>,
 }
 
 impl VersionedModel for ContainerUpdateBody {
@@ -2097,13 +2061,6 @@ impl VersionedModel for ContainerUpdateBody {
         {
             out.push(model::field_path(path, "IOMaximumBandwidth"));
         }
-        self.restart_policy
-            .absent_fields(version, &model::field_path(path, "RestartPolicy"), out);
-        if self.kernel_memory.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "KernelMemory"));
-        }
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
         if !model::exists_in(version, &[model::Span::since(1, 25)]) {
@@ -2126,10 +2083,6 @@ impl VersionedModel for ContainerUpdateBody {
         }
         if !model::exists_in(version, &[model::Span::since(1, 24)]) {
             self.io_maximum_bandwidth = None;
-        }
-        self.restart_policy.downgrade(version);
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.kernel_memory = None;
         }
     }
 }
@@ -2715,15 +2668,16 @@ pub struct ExecInspectResponse {
     #[serde(rename = "Pid", skip_serializing_if = "Option::is_none")]
     pub pid: Option<i64>,
     /// Whether the exec instance may be removed.
-    ///
-    /// API 1.23 to 1.24.
     #[serde(rename = "CanRemove", skip_serializing_if = "Option::is_none")]
     pub can_remove: Option<bool>,
-    /// Key sequence that detaches from the exec process.
-    ///
-    /// API 1.23 to 1.24.
-    #[serde(rename = "DetachKeys", skip_serializing_if = "Option::is_none")]
-    pub detach_keys: Option<String>,
+    /// The key sequence for detaching from the exec process, base64-encoded; null when none was given.
+    #[serde(
+        rename = "DetachKeys",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub detach_keys: Option<Option<String>>,
 }
 
 impl VersionedModel for ExecInspectResponse {
@@ -2737,26 +2691,10 @@ impl VersionedModel for ExecInspectResponse {
         {
             out.push(model::field_path(path, "Pid"));
         }
-        if self.can_remove.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "CanRemove"));
-        }
-        if self.detach_keys.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "DetachKeys"));
-        }
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
         if !model::exists_in(version, &[model::Span::since(1, 25)]) {
             self.pid = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.can_remove = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.detach_keys = None;
         }
     }
 }
@@ -3072,6 +3010,9 @@ pub struct HostConfig {
     /// Since API 1.24.
     #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
     pub io_maximum_bandwidth: Option<i64>,
+    /// Kernel memory limit in bytes.
+    #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
+    pub kernel_memory: Option<i64>,
     /// A list of volume bindings for this container. Each volume binding is a string in one of these forms:
     ///
     /// - `host-src:container-dest` to bind-mount a host path into the container. Both `host-src`, and `container-dest` must be an _absolute_ path.
@@ -3209,11 +3150,6 @@ pub struct HostConfig {
     /// Since API 1.25.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
-    /// Kernel memory limit in bytes.
-    ///
-    /// API 1.23 to 1.24.
-    #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory: Option<i64>,
 }
 
 impl VersionedModel for HostConfig {
@@ -3258,8 +3194,6 @@ impl VersionedModel for HostConfig {
         {
             out.push(model::field_path(path, "IOMaximumBandwidth"));
         }
-        self.restart_policy
-            .absent_fields(version, &model::field_path(path, "RestartPolicy"), out);
         if self.auto_remove.is_some()
             && !model::exists_in(version, &[model::Span::since(1, 25)])
         {
@@ -3287,11 +3221,6 @@ impl VersionedModel for HostConfig {
         {
             out.push(model::field_path(path, "Init"));
         }
-        if self.kernel_memory.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "KernelMemory"));
-        }
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
         if !model::exists_in(version, &[model::Span::since(1, 25)]) {
@@ -3315,7 +3244,6 @@ impl VersionedModel for HostConfig {
         if !model::exists_in(version, &[model::Span::since(1, 24)]) {
             self.io_maximum_bandwidth = None;
         }
-        self.restart_policy.downgrade(version);
         if !model::exists_in(version, &[model::Span::since(1, 25)]) {
             self.auto_remove = None;
         }
@@ -3332,9 +3260,6 @@ impl VersionedModel for HostConfig {
         }
         if !model::exists_in(version, &[model::Span::since(1, 25)]) {
             self.init = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.kernel_memory = None;
         }
     }
 }
@@ -4585,8 +4510,6 @@ impl VersionedModel for Network {
         {
             out.push(model::field_path(path, "Ingress"));
         }
-        self.containers
-            .absent_fields(version, &model::field_path(path, "Containers"), out);
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
         if !model::exists_in(version, &[model::Span::since(1, 25)]) {
@@ -4598,7 +4521,6 @@ impl VersionedModel for Network {
         if !model::exists_in(version, &[model::Span::since(1, 29)]) {
             self.ingress = None;
         }
-        self.containers.downgrade(version);
     }
 }
 
@@ -4619,14 +4541,14 @@ impl VersionedModel for Network {
 /// ```
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NetworkAttachment {
-    /// The `Network` field.
-    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
-    pub network: Option<Network>,
     /// The IP addresses (in CIDR notation) assigned to the task on this
     /// network. To maintain backward compatibility this field accepts CIDR
     /// notation, but only the IP address is used.
     #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<String>>,
+    /// The swarm network the task is attached to.
+    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkAttachmentNetwork>,
 }
 
 impl VersionedModel for NetworkAttachment {
@@ -4642,6 +4564,255 @@ impl VersionedModel for NetworkAttachment {
         self.network.downgrade(version);
     }
 }
+
+/// The swarm network the task is attached to.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetwork {
+    /// The `ID` field.
+    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The `Version` field.
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<NetworkAttachmentNetworkVersion>,
+    /// The `CreatedAt` field.
+    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The `UpdatedAt` field.
+    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// The user-defined configuration of the network.
+    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
+    pub spec: Option<NetworkAttachmentNetworkSpec>,
+    /// The driver that runs the network and the state it reports.
+    #[serde(rename = "DriverState", skip_serializing_if = "Option::is_none")]
+    pub driver_state: Option<NetworkAttachmentNetworkDriverState>,
+    /// The IPAM driver and address pools the network was given.
+    #[serde(rename = "IPAMOptions", skip_serializing_if = "Option::is_none")]
+    pub ipam_options: Option<NetworkAttachmentNetworkIpamOptions>,
+}
+
+impl VersionedModel for NetworkAttachmentNetwork {
+    fn absent_fields(
+        &self,
+        version: model::ApiVersion,
+        path: &str,
+        out: &mut Vec<String>,
+    ) {
+        self.spec.absent_fields(version, &model::field_path(path, "Spec"), out);
+    }
+    fn downgrade(&mut self, version: model::ApiVersion) {
+        self.spec.downgrade(version);
+    }
+}
+
+/// The driver that runs the network and the state it reports.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkDriverState {
+    /// The `Name` field.
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `Options` field.
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<BTreeMap<String, String>>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkDriverState {}
+
+/// The IPAM driver and address pools the network was given.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkIpamOptions {
+    /// The `Driver` field.
+    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
+    pub driver: Option<NetworkAttachmentNetworkIpamOptionsDriver>,
+    /// The `Configs` field.
+    #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
+    pub configs: Option<Vec<NetworkAttachmentNetworkIpamOptionsConfigsItem>>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkIpamOptions {}
+
+/// An element of the `Network.IPAMOptions.Configs` field of `NetworkAttachment`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkIpamOptionsConfigsItem {
+    /// The `Subnet` field.
+    #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<String>,
+    /// The `Range` field.
+    #[serde(rename = "Range", skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+    /// The `Gateway` field.
+    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkIpamOptionsConfigsItem {}
+
+/// The `Network.IPAMOptions.Driver` field of `NetworkAttachment`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkIpamOptionsDriver {
+    /// The `Name` field.
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `Options` field.
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<BTreeMap<String, String>>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkIpamOptionsDriver {}
+
+/// The user-defined configuration of the network.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkSpec {
+    /// The `Name` field.
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `Labels` field.
+    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// The network driver and its options.
+    #[serde(rename = "DriverConfiguration", skip_serializing_if = "Option::is_none")]
+    pub driver_configuration: Option<NetworkAttachmentNetworkSpecDriverConfiguration>,
+    /// The `IPv6Enabled` field.
+    #[serde(rename = "IPv6Enabled", skip_serializing_if = "Option::is_none")]
+    pub ipv6_enabled: Option<bool>,
+    /// The `Internal` field.
+    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
+    pub internal: Option<bool>,
+    /// The `Attachable` field.
+    #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
+    pub attachable: Option<bool>,
+    /// The IPAM driver and address pools requested for the network.
+    #[serde(rename = "IPAMOptions", skip_serializing_if = "Option::is_none")]
+    pub ipam_options: Option<NetworkAttachmentNetworkSpecIpamOptions>,
+    /// The `Ingress` field.
+    ///
+    /// Since API 1.29.
+    #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<bool>,
+    /// The `Scope` field.
+    ///
+    /// Since API 1.30.
+    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The config-only network this network takes its configuration from.
+    ///
+    /// Since API 1.30.
+    #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
+    pub config_from: Option<NetworkAttachmentNetworkSpecConfigFrom>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkSpec {
+    fn absent_fields(
+        &self,
+        version: model::ApiVersion,
+        path: &str,
+        out: &mut Vec<String>,
+    ) {
+        if self.ingress.is_some()
+            && !model::exists_in(version, &[model::Span::since(1, 29)])
+        {
+            out.push(model::field_path(path, "Ingress"));
+        }
+        if self.scope.is_some()
+            && !model::exists_in(version, &[model::Span::since(1, 30)])
+        {
+            out.push(model::field_path(path, "Scope"));
+        }
+        if self.config_from.is_some()
+            && !model::exists_in(version, &[model::Span::since(1, 30)])
+        {
+            out.push(model::field_path(path, "ConfigFrom"));
+        }
+    }
+    fn downgrade(&mut self, version: model::ApiVersion) {
+        if !model::exists_in(version, &[model::Span::since(1, 29)]) {
+            self.ingress = None;
+        }
+        if !model::exists_in(version, &[model::Span::since(1, 30)]) {
+            self.scope = None;
+        }
+        if !model::exists_in(version, &[model::Span::since(1, 30)]) {
+            self.config_from = None;
+        }
+    }
+}
+
+/// The config-only network this network takes its configuration from.
+///
+/// Since API 1.30.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkSpecConfigFrom {
+    /// The `Network` field.
+    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkSpecConfigFrom {}
+
+/// The network driver and its options.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkSpecDriverConfiguration {
+    /// The `Name` field.
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `Options` field.
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<BTreeMap<String, String>>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkSpecDriverConfiguration {}
+
+/// The IPAM driver and address pools requested for the network.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkSpecIpamOptions {
+    /// The `Driver` field.
+    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
+    pub driver: Option<NetworkAttachmentNetworkSpecIpamOptionsDriver>,
+    /// The `Configs` field.
+    #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
+    pub configs: Option<Vec<NetworkAttachmentNetworkSpecIpamOptionsConfigsItem>>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkSpecIpamOptions {}
+
+/// An element of the `Network.Spec.IPAMOptions.Configs` field of `NetworkAttachment`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkSpecIpamOptionsConfigsItem {
+    /// The `Subnet` field.
+    #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<String>,
+    /// The `Range` field.
+    #[serde(rename = "Range", skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+    /// The `Gateway` field.
+    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkSpecIpamOptionsConfigsItem {}
+
+/// The `Network.Spec.IPAMOptions.Driver` field of `NetworkAttachment`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkSpecIpamOptionsDriver {
+    /// The `Name` field.
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The `Options` field.
+    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
+    pub options: Option<BTreeMap<String, String>>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkSpecIpamOptionsDriver {}
+
+/// The `Network.Version` field of `NetworkAttachment`.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkAttachmentNetworkVersion {
+    /// The `Index` field.
+    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+}
+
+impl VersionedModel for NetworkAttachmentNetworkVersion {}
 
 /// TODO: check is correct
 ///
@@ -4666,74 +4837,65 @@ pub struct NetworkConfig {
     /// The `PortMapping` field.
     #[serde(rename = "PortMapping", skip_serializing_if = "Option::is_none")]
     pub port_mapping: Option<String>,
-    /// The `Ports` field.
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<Port>>,
-    /// ID of the network sandbox.
-    ///
-    /// API 1.23 to 1.24.
+    /// ID of the container's network sandbox.
     #[serde(rename = "SandboxID", skip_serializing_if = "Option::is_none")]
     pub sandbox_id: Option<String>,
-    /// Whether hairpin NAT is enabled.
-    ///
-    /// API 1.23 to 1.24.
+    /// Whether hairpin NAT is enabled on the container's virtual interface.
     #[serde(rename = "HairpinMode", skip_serializing_if = "Option::is_none")]
     pub hairpin_mode: Option<bool>,
-    /// Link-local IPv6 address.
-    ///
-    /// API 1.23 to 1.24.
+    /// Link-local IPv6 address of the container.
     #[serde(rename = "LinkLocalIPv6Address", skip_serializing_if = "Option::is_none")]
     pub link_local_ipv6_address: Option<String>,
     /// Prefix length of the link-local IPv6 address.
-    ///
-    /// API 1.23 to 1.24.
     #[serde(rename = "LinkLocalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
     pub link_local_ipv6_prefix_len: Option<i64>,
     /// Path of the sandbox's network namespace.
-    ///
-    /// API 1.23 to 1.24.
     #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
     pub sandbox_key: Option<String>,
-    /// Additional IPv4 addresses.
-    ///
-    /// API 1.23 to 1.24.
-    #[serde(rename = "SecondaryIPAddresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ip_addresses: Option<Vec<BTreeMap<String, serde_json::Value>>>,
-    /// Additional IPv6 addresses.
-    ///
-    /// API 1.23 to 1.24.
-    #[serde(rename = "SecondaryIPv6Addresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ipv6_addresses: Option<Vec<BTreeMap<String, serde_json::Value>>>,
-    /// ID of the endpoint on the default network.
-    ///
-    /// API 1.23 to 1.24.
+    /// Additional IPv4 addresses; null when there are none.
+    #[serde(
+        rename = "SecondaryIPAddresses",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secondary_ip_addresses: Option<Option<Vec<Address>>>,
+    /// Additional IPv6 addresses; null when there are none.
+    #[serde(
+        rename = "SecondaryIPv6Addresses",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secondary_ipv6_addresses: Option<Option<Vec<Address>>>,
+    /// ID of the container's endpoint on the default bridge network.
     #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
     pub endpoint_id: Option<String>,
-    /// Global IPv6 address on the default network.
-    ///
-    /// API 1.23 to 1.24.
+    /// Global IPv6 address on the default bridge network.
     #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
     pub global_ipv6_address: Option<String>,
     /// Prefix length of the global IPv6 address.
-    ///
-    /// API 1.23 to 1.24.
     #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
     pub global_ipv6_prefix_len: Option<i64>,
-    /// IPv4 address on the default network.
-    ///
-    /// API 1.23 to 1.24.
+    /// IPv4 address on the default bridge network.
     #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
-    /// IPv6 gateway on the default network.
-    ///
-    /// API 1.23 to 1.24.
+    /// IPv6 gateway on the default bridge network.
     #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
     pub ipv6_gateway: Option<String>,
     /// Settings of each network the container is attached to, by network name.
-    ///
-    /// API 1.23 to 1.24.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<BTreeMap<String, EndpointSettings>>,
+    /// Host bindings of the container's ports, keyed by `<port>/<protocol>`; null while the container is not running.
+    #[serde(
+        rename = "Ports",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ports: Option<
+        Option<BTreeMap<String, Option<Vec<NetworkConfigPortsValueItem>>>>,
+    >,
 }
 
 impl VersionedModel for NetworkConfig {
@@ -4743,119 +4905,27 @@ impl VersionedModel for NetworkConfig {
         path: &str,
         out: &mut Vec<String>,
     ) {
-        if self.sandbox_id.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "SandboxID"));
-        }
-        if self.hairpin_mode.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "HairpinMode"));
-        }
-        if self.link_local_ipv6_address.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "LinkLocalIPv6Address"));
-        }
-        if self.link_local_ipv6_prefix_len.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "LinkLocalIPv6PrefixLen"));
-        }
-        if self.sandbox_key.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "SandboxKey"));
-        }
-        if self.secondary_ip_addresses.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "SecondaryIPAddresses"));
-        }
-        if self.secondary_ipv6_addresses.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "SecondaryIPv6Addresses"));
-        }
-        if self.endpoint_id.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "EndpointID"));
-        }
-        if self.global_ipv6_address.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "GlobalIPv6Address"));
-        }
-        if self.global_ipv6_prefix_len.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "GlobalIPv6PrefixLen"));
-        }
-        if self.ip_address.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "IPAddress"));
-        }
-        if self.ipv6_gateway.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "IPv6Gateway"));
-        }
-        if self.networks.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "Networks"));
-        } else {
-            self.networks
-                .absent_fields(version, &model::field_path(path, "Networks"), out);
-        }
+        self.networks.absent_fields(version, &model::field_path(path, "Networks"), out);
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.sandbox_id = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.hairpin_mode = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.link_local_ipv6_address = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.link_local_ipv6_prefix_len = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.sandbox_key = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.secondary_ip_addresses = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.secondary_ipv6_addresses = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.endpoint_id = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.global_ipv6_address = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.global_ipv6_prefix_len = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.ip_address = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.ipv6_gateway = None;
-        }
-        if model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.networks.downgrade(version);
-        } else {
-            self.networks = None;
-        }
+        self.networks.downgrade(version);
     }
 }
+
+/// An element of the `Ports` field of `NetworkConfig`.
+///
+/// API 1.23 to 1.31.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkConfigPortsValueItem {
+    /// Host IP address the container's port is mapped to.
+    #[serde(rename = "HostIp", skip_serializing_if = "Option::is_none")]
+    pub host_ip: Option<String>,
+    /// Host port number the container's port is mapped to, as a string.
+    #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
+    pub host_port: Option<String>,
+}
+
+impl VersionedModel for NetworkConfigPortsValueItem {}
 
 /// The request body of `POST /networks/{id}/connect`.
 ///
@@ -4901,8 +4971,6 @@ impl VersionedModel for NetworkConnectBody {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NetworkContainer {
     /// Name of the attached container.
-    ///
-    /// API 1.23 to 1.24, since 1.30.
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The `EndpointID` field.
@@ -4919,31 +4987,7 @@ pub struct NetworkContainer {
     pub ipv6_address: Option<String>,
 }
 
-impl VersionedModel for NetworkContainer {
-    fn absent_fields(
-        &self,
-        version: model::ApiVersion,
-        path: &str,
-        out: &mut Vec<String>,
-    ) {
-        if self.name.is_some()
-            && !model::exists_in(
-                version,
-                &[model::Span::until(1, 24), model::Span::since(1, 30)],
-            )
-        {
-            out.push(model::field_path(path, "Name"));
-        }
-    }
-    fn downgrade(&mut self, version: model::ApiVersion) {
-        if !model::exists_in(
-            version,
-            &[model::Span::until(1, 24), model::Span::since(1, 30)],
-        ) {
-            self.name = None;
-        }
-    }
-}
+impl VersionedModel for NetworkContainer {}
 
 /// The request body of `POST /networks/create`.
 ///
@@ -5454,11 +5498,8 @@ pub struct NodeDescription {
     /// The `TLSInfo` field.
     ///
     /// Since API 1.30.
-    ///
-    /// The type of this field changed between API versions: `SwarmSpec` in API 1.30 to 1.31;
-    /// `TlsInfo` since API 1.32. It is held as a JSON value.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<serde_json::Value>,
+    pub tls_info: Option<TlsInfo>,
 }
 
 impl VersionedModel for NodeDescription {
@@ -6889,8 +6930,6 @@ pub struct Resources {
     #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
     pub io_maximum_bandwidth: Option<i64>,
     /// Kernel memory limit in bytes.
-    ///
-    /// API 1.23 to 1.24.
     #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
     pub kernel_memory: Option<i64>,
 }
@@ -6937,11 +6976,6 @@ impl VersionedModel for Resources {
         {
             out.push(model::field_path(path, "IOMaximumBandwidth"));
         }
-        if self.kernel_memory.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "KernelMemory"));
-        }
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
         if !model::exists_in(version, &[model::Span::since(1, 25)]) {
@@ -6964,9 +6998,6 @@ impl VersionedModel for Resources {
         }
         if !model::exists_in(version, &[model::Span::since(1, 24)]) {
             self.io_maximum_bandwidth = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.kernel_memory = None;
         }
     }
 }
@@ -7005,10 +7036,10 @@ impl VersionedModel for ResourcesUlimitsItem {}
 /// An ever increasing delay (double the previous delay, starting at 100ms) is added before each restart to prevent flooding the server.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RestartPolicy {
-    /// - Empty string means not to restart
-    /// - `always` Always restart
-    /// - `unless-stopped` Restart always except when the user has manually stopped the container
-    /// - `on-failure` Restart only when the container exit code is non-zero
+    /// - Empty string or `no`: do not restart
+    /// - `always`: always restart
+    /// - `unless-stopped`: restart always except when the user has manually stopped the container
+    /// - `on-failure`: restart only when the container exit code is non-zero
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<RestartPolicyName>,
     /// If `on-failure` is used, the number of times to retry before giving up
@@ -7016,29 +7047,15 @@ pub struct RestartPolicy {
     pub maximum_retry_count: Option<i64>,
 }
 
-impl VersionedModel for RestartPolicy {
-    fn absent_fields(
-        &self,
-        version: model::ApiVersion,
-        path: &str,
-        out: &mut Vec<String>,
-    ) {
-        self.name.absent_fields(version, &model::field_path(path, "Name"), out);
-    }
-    fn downgrade(&mut self, version: model::ApiVersion) {
-        self.name.downgrade(version);
-    }
-}
+impl VersionedModel for RestartPolicy {}
 
-/// - Empty string means not to restart
-/// - `always` Always restart
-/// - `unless-stopped` Restart always except when the user has manually stopped the container
-/// - `on-failure` Restart only when the container exit code is non-zero
+/// - Empty string or `no`: do not restart
+/// - `always`: always restart
+/// - `unless-stopped`: restart always except when the user has manually stopped the container
+/// - `on-failure`: restart only when the container exit code is non-zero
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RestartPolicyName {
     /// The value `""`.
-    ///
-    /// Since API 1.30.
     Empty,
     /// The value `"always"`.
     Always,
@@ -7046,6 +7063,8 @@ pub enum RestartPolicyName {
     UnlessStopped,
     /// The value `"on-failure"`.
     OnFailure,
+    /// The value `"no"`.
+    No,
     /// A value the known API versions do not list, kept as received.
     Other(String),
 }
@@ -7058,6 +7077,7 @@ impl RestartPolicyName {
             Self::Always => "always",
             Self::UnlessStopped => "unless-stopped",
             Self::OnFailure => "on-failure",
+            Self::No => "no",
             Self::Other(value) => value,
         }
     }
@@ -7070,6 +7090,7 @@ impl From<&str> for RestartPolicyName {
             "always" => Self::Always,
             "unless-stopped" => Self::UnlessStopped,
             "on-failure" => Self::OnFailure,
+            "no" => Self::No,
             _ => Self::Other(value.to_string()),
         }
     }
@@ -7104,24 +7125,7 @@ impl<'de> serde::Deserialize<'de> for RestartPolicyName {
     }
 }
 
-impl VersionedModel for RestartPolicyName {
-    fn absent_fields(
-        &self,
-        version: model::ApiVersion,
-        path: &str,
-        out: &mut Vec<String>,
-    ) {
-        if !self.exists_in(version) {
-            out.push(model::value_path(path, self.as_str()));
-        }
-    }
-    fn exists_in(&self, version: model::ApiVersion) -> bool {
-        match self {
-            Self::Empty => model::exists_in(version, &[model::Span::since(1, 30)]),
-            _ => true,
-        }
-    }
-}
+impl VersionedModel for RestartPolicyName {}
 
 /// Runtime describes an [OCI compliant](https://github.com/opencontainers/runtime-spec)
 /// runtime.
@@ -9580,6 +9584,9 @@ pub struct SystemInfo {
     /// pairs.
     #[serde(rename = "SecurityOptions", skip_serializing_if = "Option::is_none")]
     pub security_options: Option<Vec<String>>,
+    /// Whether the host supports kernel memory limits.
+    #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
+    pub kernel_memory: Option<bool>,
 }
 
 impl VersionedModel for SystemInfo {
@@ -9874,24 +9881,18 @@ pub struct SystemInfoResponse {
     /// The `ServerVersion` field.
     #[serde(rename = "ServerVersion", skip_serializing_if = "Option::is_none")]
     pub server_version: Option<String>,
-    /// URL of the distributed key-value store used for clustering.
-    ///
-    /// API 1.23 to 1.24.
-    #[serde(rename = "ClusterStore", skip_serializing_if = "Option::is_none")]
-    pub cluster_store: Option<String>,
-    /// The cgroup driver of the daemon (cgroupfs or systemd).
-    ///
-    /// API 1.23 to 1.24.
+    /// The cgroup driver of the daemon (`cgroupfs` or `systemd`).
     #[serde(rename = "CgroupDriver", skip_serializing_if = "Option::is_none")]
     pub cgroup_driver: Option<String>,
-    /// Whether kernel memory limits are supported.
-    ///
-    /// API 1.23 to 1.24.
+    /// URL of the distributed key-value store of the daemon's cluster, if any.
+    #[serde(rename = "ClusterStore", skip_serializing_if = "Option::is_none")]
+    pub cluster_store: Option<String>,
+    /// Whether the host supports kernel memory limits.
     #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
     pub kernel_memory: Option<bool>,
-    /// Names of the security features the daemon supports (apparmor, seccomp, selinux).
+    /// The security features of the daemon, each as `name=<feature>` with comma-separated options (`name=seccomp,profile=default`).
     ///
-    /// API 1.24 only.
+    /// API 1.24 to 1.31.
     #[serde(rename = "SecurityOptions", skip_serializing_if = "Option::is_none")]
     pub security_options: Option<Vec<String>>,
     /// Name and version of the execution driver.
@@ -9909,23 +9910,8 @@ impl VersionedModel for SystemInfoResponse {
         out: &mut Vec<String>,
     ) {
         self.plugins.absent_fields(version, &model::field_path(path, "Plugins"), out);
-        if self.cluster_store.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "ClusterStore"));
-        }
-        if self.cgroup_driver.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "CgroupDriver"));
-        }
-        if self.kernel_memory.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 24)])
-        {
-            out.push(model::field_path(path, "KernelMemory"));
-        }
         if self.security_options.is_some()
-            && !model::exists_in(version, &[model::Span::between((1, 24), (1, 24))])
+            && !model::exists_in(version, &[model::Span::between((1, 24), (1, 31))])
         {
             out.push(model::field_path(path, "SecurityOptions"));
         }
@@ -9937,16 +9923,7 @@ impl VersionedModel for SystemInfoResponse {
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
         self.plugins.downgrade(version);
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.cluster_store = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.cgroup_driver = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 24)]) {
-            self.kernel_memory = None;
-        }
-        if !model::exists_in(version, &[model::Span::between((1, 24), (1, 24))]) {
+        if !model::exists_in(version, &[model::Span::between((1, 24), (1, 31))]) {
             self.security_options = None;
         }
         if !model::exists_in(version, &[model::Span::until(1, 23)]) {
