@@ -93,6 +93,9 @@ pub enum Error {
         /// The runtime's own message (its stderr) or exit status.
         message: String,
     },
+    /// The container's state forbids the request (Docker's text).
+    #[error("{0}")]
+    ContainerConflict(String),
     /// The runtime has no container with this id.
     #[error("No such container: {0}")]
     NoSuchContainer(String),
@@ -120,7 +123,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::NoSuchImage(_) | Error::NoSuchContainer(_) => ErrorKind::NotFound,
-            Error::ImageConflict(_) => ErrorKind::Conflict,
+            Error::ImageConflict(_) | Error::ContainerConflict(_) => ErrorKind::Conflict,
             Error::InvalidReference(_)
             | Error::AmbiguousImageId(_)
             | Error::InvalidArchive(_)

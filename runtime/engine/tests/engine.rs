@@ -7,30 +7,18 @@ mod support;
 use std::fs;
 use std::time::Duration;
 
-use drydock_engine::ErrorKind;
 use drydock_engine::digest::Digest;
-use drydock_engine::durable;
 use drydock_engine::images::{ContainerConfig, DeleteRecord, ImageStore, ImageUser};
-use drydock_engine::monitor::{self, Launched, MonitorRequest};
-use drydock_engine::oci::{self, SpecInput};
-use drydock_engine::rootfs;
+use drydock_engine::monitor::Launched;
+use drydock_engine::{Error, ErrorKind, oci, rootfs};
 
 use support::{Sandbox, new_container_id};
-
-/// The monitor binary built with these tests.
-const MONITOR: &str = env!("CARGO_BIN_EXE_drydock-monitor");
 
 /// How long a short-lived container may take.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Mounts a rootfs of `image`, writes the spec of `cmd` and starts it under a monitor.
-fn start(sandbox: &Sandbox, image: &Digest, cmd: &[&str]) -> (String, Launched) {
-    let id = new_container_id();
-    let layers = sandbox
-        .store
-        .layer_paths(image)
-        .expect("the image's layers");
-    let root = rootfs::mount(&sandbox.rootfs_dir(&id), &layers).expect("the rootfs mounts");
+/// The container config of `cmd` with `image`'s config merged in, as dockerd merges it.
+fn config_of(sandbox: &Sandbox, image: &Digest, cmd: &[&str]) -> ContainerConfig {
     let mut config = ContainerConfig {
         cmd: Some(cmd.iter().map(|arg| (*arg).to_owned()).collect()),
         ..ContainerConfig::default()
@@ -39,35 +27,46 @@ fn start(sandbox: &Sandbox, image: &Digest, cmd: &[&str]) -> (String, Launched) 
     if let Some(image_config) = &image_config.config {
         oci::merge_image_config(&mut config, image_config);
     }
-    let spec = oci::build_spec(&SpecInput {
-        id: &id,
-        rootfs: &root,
-        config: &config,
-        cgroups_path: format!("/drydock-test/{id}").into(),
-    })
-    .expect("the spec builds");
-    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
-    fs::create_dir_all(&state_dir).expect("the state folder");
-    durable::write_json_atomically(&state_dir.join("config.json"), &spec).expect("config.json");
-    let log_path = sandbox.log_path(&id);
-    fs::create_dir_all(log_path.parent().expect("a parent")).expect("the log folder");
-    let request = MonitorRequest {
-        id: id.clone(),
-        runtime: "runc".into(),
-        runtime_root: sandbox.runc.root().to_path_buf(),
-        log_path,
-    };
-    let launched = monitor::launch(MONITOR.as_ref(), &state_dir, &request)
+    config
+}
+
+/// Starts `cmd` in a new container of `image`.
+fn start(sandbox: &Sandbox, image: &Digest, cmd: &[&str]) -> (String, Launched) {
+    let id = new_container_id();
+    let layers = sandbox
+        .store
+        .layer_paths(image)
+        .expect("the image's layers");
+    let launched = sandbox
+        .runtime
+        .start(&id, &layers, &config_of(sandbox, image, cmd))
         .unwrap_or_else(|e| panic!("the container starts: {e}"));
     (id, launched)
 }
 
 /// The json-file log lines of a container.
 fn log_lines(sandbox: &Sandbox, id: &str) -> Vec<serde_json::Value> {
-    let text = fs::read_to_string(sandbox.log_path(id)).expect("the log exists");
+    let text = fs::read_to_string(sandbox.runtime.log_path(id)).expect("the log exists");
     text.lines()
         .map(|line| serde_json::from_str(line).expect("each log line is JSON"))
         .collect()
+}
+
+/// Removes the container and checks that nothing of it is left: no mount, no runc state, no
+/// folder.
+fn remove_and_check_nothing_left(sandbox: &Sandbox, id: &str) {
+    sandbox
+        .runtime
+        .remove(id, false)
+        .expect("the container goes");
+    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+    assert!(matches!(
+        sandbox.runtime.runc().state(id),
+        Err(Error::NoSuchContainer(_))
+    ));
+    assert!(!sandbox.runtime.rootfs_dir(id).exists());
+    assert!(!sandbox.runtime.state_dir(id).exists());
+    assert!(!sandbox.runtime.log_path(id).exists());
 }
 
 #[test]
@@ -76,8 +75,7 @@ fn echo_hello_exits_zero_and_its_line_is_in_the_json_file_log() {
     let image = sandbox.import_busybox();
     let (id, launched) = start(&sandbox, &image, &["echo", "hello"]);
     assert!(launched.pid > 0);
-    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
-    let exit = monitor::wait_for_exit(&state_dir, &id, EXIT_TIMEOUT).expect("it exits");
+    let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
     assert_eq!(exit.exit_code, 0);
     assert_eq!(exit.pid, launched.pid);
     let lines = log_lines(&sandbox, &id);
@@ -89,13 +87,13 @@ fn echo_hello_exits_zero_and_its_line_is_in_the_json_file_log() {
         time.parse::<drydock_engine::timestamp::Timestamp>().is_ok(),
         "{time}"
     );
-    // The monitor deleted the runc container once it exited.
+    // The monitor deleted the runc container once it exited; the rootfs stays until removal.
     assert!(matches!(
-        sandbox.runc.state(&id),
-        Err(drydock_engine::Error::NoSuchContainer(_))
+        sandbox.runtime.runc().state(&id),
+        Err(Error::NoSuchContainer(_))
     ));
-    rootfs::remove(&sandbox.rootfs_dir(&id)).expect("the rootfs goes");
-    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+    assert_eq!(sandbox.mounts().len(), 1);
+    remove_and_check_nothing_left(&sandbox, &id);
 }
 
 #[test]
@@ -103,49 +101,48 @@ fn exit_code_three_and_stderr_are_recorded() {
     let sandbox = Sandbox::new();
     let image = sandbox.import_busybox();
     let (id, _) = start(&sandbox, &image, &["sh", "-c", "echo oops >&2; exit 3"]);
-    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
-    let exit = monitor::wait_for_exit(&state_dir, &id, EXIT_TIMEOUT).expect("it exits");
+    let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
     assert_eq!(exit.exit_code, 3);
     let lines = log_lines(&sandbox, &id);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["log"], "oops\n");
     assert_eq!(lines[0]["stream"], "stderr");
-    rootfs::remove(&sandbox.rootfs_dir(&id)).expect("the rootfs goes");
-    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+    remove_and_check_nothing_left(&sandbox, &id);
 }
 
 #[test]
-fn a_missing_command_fails_to_start_with_runcs_reason_and_leaves_no_container() {
+fn a_missing_command_fails_to_start_with_runcs_reason_and_leaves_nothing_mounted() {
     let sandbox = Sandbox::new();
     let image = sandbox.import_busybox();
     let id = new_container_id();
     let layers = sandbox.store.layer_paths(&image).expect("layers");
-    let root = rootfs::mount(&sandbox.rootfs_dir(&id), &layers).expect("mounts");
-    let config = ContainerConfig {
-        cmd: Some(vec!["/no/such/binary".to_owned()]),
-        ..ContainerConfig::default()
-    };
-    let spec = oci::build_spec(&SpecInput {
-        id: &id,
-        rootfs: &root,
-        config: &config,
-        cgroups_path: format!("/drydock-test/{id}").into(),
-    })
-    .expect("the spec builds");
-    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
-    fs::create_dir_all(&state_dir).expect("state folder");
-    durable::write_json_atomically(&state_dir.join("config.json"), &spec).expect("config.json");
-    let request = MonitorRequest {
-        id: id.clone(),
-        runtime: "runc".into(),
-        runtime_root: sandbox.runc.root().to_path_buf(),
-        log_path: sandbox.dir.join("missing.log"),
-    };
-    let error = monitor::launch(MONITOR.as_ref(), &state_dir, &request).expect_err("no binary");
+    let config = config_of(&sandbox, &image, &["/no/such/binary"]);
+    let error = sandbox
+        .runtime
+        .start(&id, &layers, &config)
+        .expect_err("no binary");
     assert!(error.to_string().contains("/no/such/binary"), "{error}");
-    assert!(sandbox.runc.list().expect("runc lists").is_empty());
-    rootfs::remove(&sandbox.rootfs_dir(&id)).expect("the rootfs goes");
+    assert!(
+        sandbox
+            .runtime
+            .runc()
+            .list()
+            .expect("runc lists")
+            .is_empty()
+    );
     assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+    remove_and_check_nothing_left(&sandbox, &id);
+}
+
+#[test]
+fn a_rootfs_on_a_missing_layer_fails_to_mount_and_leaves_no_mount() {
+    let sandbox = Sandbox::new();
+    let dir = sandbox.runtime.rootfs_dir("broken");
+    let error = rootfs::mount(&dir, &[sandbox.dir.join("no-such-layer")]).expect_err("refused");
+    assert!(matches!(error, Error::Mount { .. }), "{error}");
+    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+    rootfs::remove(&dir).expect("an unmounted rootfs is removed");
+    assert!(!dir.exists());
 }
 
 #[test]
@@ -155,7 +152,7 @@ fn a_sleeping_container_outlives_the_engines_handles_and_dies_by_kill() {
     // The launch handle is not kept: nothing of the engine's holds the container, and the
     // monitor is not this process's child.
     let (id, _) = start(&sandbox, &image, &["sleep", "1000"]);
-    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
+    let state_dir = sandbox.runtime.state_dir(&id);
     let parent_of_monitor = {
         let pid = fs::read_to_string(state_dir.join("monitor.pid")).expect("monitor.pid");
         let stat = fs::read_to_string(format!("/proc/{}/stat", pid.trim())).expect("its stat");
@@ -168,15 +165,40 @@ fn a_sleeping_container_outlives_the_engines_handles_and_dies_by_kill() {
     };
     assert_ne!(parent_of_monitor, std::process::id().to_string());
     std::thread::sleep(Duration::from_millis(300));
-    let state = sandbox.runc.state(&id).expect("runc knows it");
+    let state = sandbox.runtime.runc().state(&id).expect("runc knows it");
     assert_eq!(state.status, "running");
-    assert!(monitor::monitor_alive(&state_dir));
-    assert_eq!(monitor::exit_record(&state_dir).expect("readable"), None);
-    sandbox.runc.kill(&id, libc::SIGKILL).expect("kill");
-    let exit = monitor::wait_for_exit(&state_dir, &id, EXIT_TIMEOUT).expect("it exits");
+    assert!(sandbox.runtime.is_running(&id));
+    assert_eq!(sandbox.runtime.exit_record(&id).expect("readable"), None);
+    let refused = sandbox.runtime.remove(&id, false).expect_err("it runs");
+    assert_eq!(refused.kind(), ErrorKind::Conflict);
+    sandbox.runtime.kill(&id, libc::SIGKILL).expect("kill");
+    let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
     assert_eq!(exit.exit_code, 128 + libc::SIGKILL);
-    rootfs::remove(&sandbox.rootfs_dir(&id)).expect("the rootfs goes");
+    let again = sandbox
+        .runtime
+        .kill(&id, libc::SIGKILL)
+        .expect_err("not running");
+    assert_eq!(again.kind(), ErrorKind::Conflict);
+    remove_and_check_nothing_left(&sandbox, &id);
+}
+
+#[test]
+fn force_removing_a_running_container_kills_it_and_leaves_nothing() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let (id, launched) = start(&sandbox, &image, &["sleep", "1000"]);
+    sandbox.runtime.remove(&id, true).expect("forced removal");
+    assert!(!std::path::Path::new(&format!("/proc/{}", launched.pid)).exists());
     assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+    assert!(!sandbox.runtime.state_dir(&id).exists());
+    assert!(
+        sandbox
+            .runtime
+            .runc()
+            .list()
+            .expect("runc lists")
+            .is_empty()
+    );
 }
 
 #[test]
@@ -192,8 +214,7 @@ fn the_container_sees_the_image_files_and_its_writes_stay_in_its_upper_layer() {
             "echo written > /tmp/file; cat /etc/passwd; hostname",
         ],
     );
-    let state_dir = monitor::state_dir(&sandbox.exec_root(), &id);
-    let exit = monitor::wait_for_exit(&state_dir, &id, EXIT_TIMEOUT).expect("it exits");
+    let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
     assert_eq!(exit.exit_code, 0);
     let logged: Vec<String> = log_lines(&sandbox, &id)
         .iter()
@@ -206,12 +227,11 @@ fn the_container_sees_the_image_files_and_its_writes_stay_in_its_upper_layer() {
             format!("{}\n", &id[..12])
         ]
     );
-    let upper = sandbox.rootfs_dir(&id).join("diff/tmp/file");
+    let upper = sandbox.runtime.rootfs_dir(&id).join("diff/tmp/file");
     assert_eq!(fs::read_to_string(upper).expect("the write"), "written\n");
     let layer = &sandbox.store.layer_paths(&image).expect("layers")[0];
     assert!(!layer.join("tmp/file").exists(), "the layer is untouched");
-    rootfs::remove(&sandbox.rootfs_dir(&id)).expect("the rootfs goes");
-    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+    remove_and_check_nothing_left(&sandbox, &id);
 }
 
 #[test]

@@ -8,10 +8,10 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use drydock_engine::containers::{ContainerRuntime, RuntimeConfig};
 use drydock_engine::digest::Digest;
 use drydock_engine::images::{ImageStore, ImportOptions};
 use drydock_engine::rootfs;
-use drydock_engine::runc::Runc;
 
 /// Debian's statically linked busybox (package `busybox-static`).
 const BUSYBOX: &str = "/bin/busybox";
@@ -97,11 +97,15 @@ fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
     header
 }
 
-/// A private data root and exec root for one test, with an image store in it.
+/// The monitor binary built with these tests.
+const MONITOR: &str = env!("CARGO_BIN_EXE_drydock-monitor");
+
+/// A private data root and exec root for one test, with an image store and a container
+/// runtime in them.
 pub struct Sandbox {
     pub dir: PathBuf,
     pub store: ImageStore,
-    pub runc: Runc,
+    pub runtime: ContainerRuntime,
 }
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -112,10 +116,20 @@ impl Sandbox {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = PathBuf::from(format!("/tmp/dde-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(dir.join("exec/runc")).expect("the sandbox folder");
         let store = ImageStore::open(dir.join("data/image")).expect("the store opens");
-        let runc = Runc::new("runc", dir.join("exec/runc"));
-        Sandbox { dir, store, runc }
+        let runtime = ContainerRuntime::new(RuntimeConfig {
+            data_root: dir.join("data"),
+            exec_root: dir.join("exec"),
+            runtime: "runc".into(),
+            monitor: MONITOR.into(),
+            cgroup_parent: "/drydock-test".to_owned(),
+        })
+        .expect("the runtime's folders");
+        Sandbox {
+            dir,
+            store,
+            runtime,
+        }
     }
 
     /// Imports the busybox rootfs as `busybox:latest`.
@@ -129,24 +143,6 @@ impl Sandbox {
             .expect("busybox imports")
     }
 
-    /// The exec root.
-    pub fn exec_root(&self) -> PathBuf {
-        self.dir.join("exec")
-    }
-
-    /// The folder of a container's root filesystem.
-    pub fn rootfs_dir(&self, id: &str) -> PathBuf {
-        self.dir.join("data/rootfs").join(id)
-    }
-
-    /// The json-file log of a container.
-    pub fn log_path(&self, id: &str) -> PathBuf {
-        self.dir
-            .join("data/containers")
-            .join(id)
-            .join(format!("{id}-json.log"))
-    }
-
     /// The mount points in the sandbox.
     pub fn mounts(&self) -> Vec<PathBuf> {
         rootfs::mounts_under(&self.dir).expect("mountinfo reads")
@@ -155,10 +151,11 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        if let Ok(states) = self.runc.list() {
+        let runc = self.runtime.runc();
+        if let Ok(states) = runc.list() {
             for state in states {
-                let _ = self.runc.kill(&state.id, libc::SIGKILL);
-                let _ = self.runc.delete(&state.id, true);
+                let _ = runc.kill(&state.id, libc::SIGKILL);
+                let _ = runc.delete(&state.id, true);
             }
         }
         if let Ok(entries) = fs::read_dir(self.dir.join("data/rootfs")) {

@@ -1,0 +1,239 @@
+//! Containers end to end: a root filesystem mounted from an image's layers, the runtime spec
+//! written into the container's bundle, the container started under its monitor, waited for,
+//! signalled and removed, leaving no mount, runc state or folder behind.
+//!
+//! Layout: the exec root holds runc's state (`runc/`) and each container's bundle and monitor
+//! state (`containers/<id>/`, see [`crate::monitor`]); the data root holds each container's
+//! root filesystem (`rootfs/<id>/`, see [`crate::rootfs`]) and log
+//! (`containers/<id>/<id>-json.log`, where dockerd keeps it).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::durable;
+use crate::error::{Error, Result};
+use crate::images::ContainerConfig;
+use crate::monitor::{self, ExitRecord, Launched, MonitorRequest};
+use crate::oci::{self, SpecInput};
+use crate::rootfs;
+use crate::runc::Runc;
+
+/// How long [`ContainerRuntime::remove`] with `force` waits for a killed container's exit.
+const KILL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where and with what the engine runs containers.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// The data root: root filesystems and logs.
+    pub data_root: PathBuf,
+    /// The exec root: runc's state, bundles, monitor state.
+    pub exec_root: PathBuf,
+    /// The OCI runtime binary (`runc`, or a path).
+    pub runtime: PathBuf,
+    /// The monitor binary.
+    pub monitor: PathBuf,
+    /// The cgroup under which each container gets `<parent>/<id>`.
+    pub cgroup_parent: String,
+}
+
+/// Runs containers with runc under their monitors.
+#[derive(Clone, Debug)]
+pub struct ContainerRuntime {
+    config: RuntimeConfig,
+    runc: Runc,
+}
+
+impl ContainerRuntime {
+    /// A runtime with the given folders, which are created when missing.
+    pub fn new(config: RuntimeConfig) -> Result<ContainerRuntime> {
+        for dir in [
+            config.data_root.join("rootfs"),
+            config.data_root.join("containers"),
+            config.exec_root.join("runc"),
+            config.exec_root.join("containers"),
+        ] {
+            fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        }
+        let runc = Runc::new(&config.runtime, config.exec_root.join("runc"));
+        Ok(ContainerRuntime { config, runc })
+    }
+
+    /// The runc this runtime drives.
+    pub fn runc(&self) -> &Runc {
+        &self.runc
+    }
+
+    /// The folder of a container's root filesystem.
+    pub fn rootfs_dir(&self, id: &str) -> PathBuf {
+        self.config.data_root.join("rootfs").join(id)
+    }
+
+    /// A container's bundle and monitor state folder.
+    pub fn state_dir(&self, id: &str) -> PathBuf {
+        monitor::state_dir(&self.config.exec_root, id)
+    }
+
+    /// A container's json-file log.
+    pub fn log_path(&self, id: &str) -> PathBuf {
+        self.config
+            .data_root
+            .join("containers")
+            .join(id)
+            .join(format!("{id}-json.log"))
+    }
+
+    /// Mounts the container's root filesystem on `layers` (top-most first), writes its
+    /// runtime spec from `config` (the image's config already merged in), and starts it under
+    /// a monitor. On failure nothing is left mounted or known to runc.
+    pub fn start(
+        &self,
+        id: &str,
+        layers: &[PathBuf],
+        config: &ContainerConfig,
+    ) -> Result<Launched> {
+        validate_id(id)?;
+        if monitor::monitor_alive(&self.state_dir(id)) {
+            return Err(Error::ContainerConflict(format!(
+                "container {id} is already running"
+            )));
+        }
+        let rootfs_dir = self.rootfs_dir(id);
+        let root = rootfs::mount(&rootfs_dir, layers)?;
+        let started = self.start_on(id, &root, config);
+        if started.is_err() {
+            let _ = self.runc.delete(id, true);
+            let _ = rootfs::unmount(&rootfs_dir);
+        }
+        started
+    }
+
+    fn start_on(&self, id: &str, root: &Path, config: &ContainerConfig) -> Result<Launched> {
+        let spec = oci::build_spec(&SpecInput {
+            id,
+            rootfs: root,
+            config,
+            cgroups_path: PathBuf::from(format!("{}/{id}", self.config.cgroup_parent)),
+        })?;
+        let state_dir = self.state_dir(id);
+        fs::create_dir_all(&state_dir).map_err(|e| Error::io("create", &state_dir, e))?;
+        durable::write_json_atomically(&state_dir.join("config.json"), &spec)?;
+        let log_path = self.log_path(id);
+        if let Some(log_dir) = log_path.parent() {
+            fs::create_dir_all(log_dir).map_err(|e| Error::io("create", log_dir, e))?;
+        }
+        let request = MonitorRequest {
+            id: id.to_owned(),
+            runtime: self.config.runtime.clone(),
+            runtime_root: self.runc.root().to_path_buf(),
+            log_path,
+        };
+        monitor::launch(&self.config.monitor, &state_dir, &request)
+    }
+
+    /// Whether the container is running: its monitor lives and has recorded no exit yet.
+    pub fn is_running(&self, id: &str) -> bool {
+        let state_dir = self.state_dir(id);
+        monitor::monitor_alive(&state_dir) && matches!(monitor::exit_record(&state_dir), Ok(None))
+    }
+
+    /// Waits for a monitor that recorded the exit to finish its own clean-up (deleting the
+    /// runc container) and exit, so removal never races it.
+    fn wait_for_monitor_exit(&self, id: &str) -> Result<()> {
+        let state_dir = self.state_dir(id);
+        let deadline = std::time::Instant::now() + KILL_TIMEOUT;
+        while monitor::monitor_alive(&state_dir) {
+            if std::time::Instant::now() >= deadline {
+                return Err(Error::Monitor {
+                    container: id.to_owned(),
+                    message: format!("still running {KILL_TIMEOUT:?} after the container exited"),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+
+    /// How the container ended, or `None` while it runs or before it ran.
+    pub fn exit_record(&self, id: &str) -> Result<Option<ExitRecord>> {
+        monitor::exit_record(&self.state_dir(id))
+    }
+
+    /// Waits for the container to exit.
+    pub fn wait(&self, id: &str, timeout: Duration) -> Result<ExitRecord> {
+        monitor::wait_for_exit(&self.state_dir(id), id, timeout)
+    }
+
+    /// Sends `signal` to the container's init.
+    pub fn kill(&self, id: &str, signal: i32) -> Result<()> {
+        if !self.is_running(id) {
+            return Err(Error::ContainerConflict(format!(
+                "Container {id} is not running"
+            )));
+        }
+        self.runc.kill(id, signal)
+    }
+
+    /// Removes the container: its runc state, its root filesystem (unmounted first) and its
+    /// folders. A running container is killed when `force`, else refused as Docker does.
+    pub fn remove(&self, id: &str, force: bool) -> Result<()> {
+        validate_id(id)?;
+        if self.is_running(id) {
+            if !force {
+                return Err(Error::ContainerConflict(format!(
+                    "You cannot remove a running container {id}. Stop the container before \
+                     attempting removal or force remove"
+                )));
+            }
+            match self.runc.kill(id, libc::SIGKILL) {
+                Ok(()) | Err(Error::NoSuchContainer(_)) => {}
+                Err(e) => return Err(e),
+            }
+            self.wait(id, KILL_TIMEOUT)?;
+        }
+        self.wait_for_monitor_exit(id)?;
+        self.runc.delete(id, true)?;
+        rootfs::remove(&self.rootfs_dir(id))?;
+        for dir in [
+            self.state_dir(id),
+            self.config.data_root.join("containers").join(id),
+        ] {
+            match fs::remove_dir_all(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", &dir, e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses ids that are not one plain path component of letters, digits, `_`, `.` and `-`
+/// (they name folders and runc containers).
+fn validate_id(id: &str) -> Result<()> {
+    let valid = !id.is_empty()
+        && !id.starts_with('.')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::InvalidContainerConfig(format!(
+            "invalid container id {id:?}"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_id;
+
+    #[test]
+    fn ids_that_could_name_another_folder_are_refused() {
+        for bad in ["", "..", "../x", "a/b", ".hidden", "a b"] {
+            assert!(validate_id(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(validate_id(&"a".repeat(64)).is_ok());
+    }
+}
