@@ -37,6 +37,21 @@ pub struct RuntimeConfig {
     pub cgroup_parent: String,
 }
 
+/// What became of a container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContainerState {
+    /// Its monitor runs and has recorded no exit.
+    Running {
+        /// The container init's pid on the host (0 if its pid file is unreadable).
+        pid: i32,
+    },
+    /// It exited, as its monitor recorded.
+    Exited(ExitRecord),
+    /// Its monitor is gone without recording an exit (the machine rebooted, or the monitor was
+    /// killed): its fate is unknown.
+    Lost,
+}
+
 /// Runs containers with runc under their monitors.
 #[derive(Clone, Debug)]
 pub struct ContainerRuntime {
@@ -57,6 +72,11 @@ impl ContainerRuntime {
         }
         let runc = Runc::new(&config.runtime, config.exec_root.join("runc"));
         Ok(ContainerRuntime { config, runc })
+    }
+
+    /// The folders and binaries this runtime was made with.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
     }
 
     /// The runc this runtime drives.
@@ -129,6 +149,41 @@ impl ContainerRuntime {
             log_path,
         };
         monitor::launch(&self.config.monitor, &state_dir, &request)
+    }
+
+    /// What became of a container, from what its monitor left on disk: how an engine that
+    /// restarted (after a crash, too) finds its containers.
+    pub fn state(&self, id: &str) -> Result<ContainerState> {
+        validate_id(id)?;
+        let state_dir = self.state_dir(id);
+        if !state_dir.exists() {
+            return Err(Error::NoSuchContainer(id.to_owned()));
+        }
+        if let Some(record) = monitor::exit_record(&state_dir)? {
+            return Ok(ContainerState::Exited(record));
+        }
+        if monitor::monitor_alive(&state_dir) {
+            let pid = monitor::init_pid(&state_dir).unwrap_or(0);
+            return Ok(ContainerState::Running { pid });
+        }
+        // The exit may have been recorded between the two looks.
+        match monitor::exit_record(&state_dir)? {
+            Some(record) => Ok(ContainerState::Exited(record)),
+            None => Ok(ContainerState::Lost),
+        }
+    }
+
+    /// The ids of the containers this runtime has state for, sorted.
+    pub fn ids(&self) -> Result<Vec<String>> {
+        let dir = self.config.exec_root.join("containers");
+        let entries = fs::read_dir(&dir).map_err(|e| Error::io("list", &dir, e))?;
+        let mut ids: Vec<String> = entries
+            .flatten()
+            .filter(|entry| entry.path().is_dir())
+            .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        Ok(ids)
     }
 
     /// Whether the container is running: its monitor lives and has recorded no exit yet.

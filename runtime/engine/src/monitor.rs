@@ -206,6 +206,11 @@ pub fn monitor_alive(state_dir: &Path) -> bool {
     !zombie && cmdline.windows(wanted.len()).any(|window| window == wanted)
 }
 
+/// The pid of the container's init, from runc's pid file.
+pub fn init_pid(state_dir: &Path) -> Option<i32> {
+    read_pid(&state_dir.join(INIT_PID_FILE))
+}
+
 fn read_pid(path: &Path) -> Option<i32> {
     fs::read_to_string(path).ok()?.trim().parse().ok()
 }

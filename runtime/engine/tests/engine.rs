@@ -7,6 +7,7 @@ mod support;
 use std::fs;
 use std::time::Duration;
 
+use drydock_engine::containers::{ContainerRuntime, ContainerState};
 use drydock_engine::digest::Digest;
 use drydock_engine::images::{ContainerConfig, DeleteRecord, ImageStore, ImageUser};
 use drydock_engine::monitor::Launched;
@@ -168,12 +169,23 @@ fn a_sleeping_container_outlives_the_engines_handles_and_dies_by_kill() {
     let state = sandbox.runtime.runc().state(&id).expect("runc knows it");
     assert_eq!(state.status, "running");
     assert!(sandbox.runtime.is_running(&id));
+    // A runtime opened afresh on the same folders, as by an engine that restarted, finds it.
+    let reopened = ContainerRuntime::new(sandbox.runtime.config().clone()).expect("reopens");
+    assert_eq!(reopened.ids().expect("lists"), vec![id.clone()]);
+    assert_eq!(
+        reopened.state(&id).expect("a state"),
+        ContainerState::Running { pid: state.pid }
+    );
     assert_eq!(sandbox.runtime.exit_record(&id).expect("readable"), None);
     let refused = sandbox.runtime.remove(&id, false).expect_err("it runs");
     assert_eq!(refused.kind(), ErrorKind::Conflict);
     sandbox.runtime.kill(&id, libc::SIGKILL).expect("kill");
     let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
     assert_eq!(exit.exit_code, 128 + libc::SIGKILL);
+    assert_eq!(
+        reopened.state(&id).expect("a state"),
+        ContainerState::Exited(exit)
+    );
     let again = sandbox
         .runtime
         .kill(&id, libc::SIGKILL)
