@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use drydock_engine::images::{ImageStore, ImportOptions};
+use drydock_engine::images::{ContainerConfig, ImageStore, ImportOptions, apply_changes};
 use drydock_tests::dockerd::{Dockerd, busybox_rootfs};
 
 /// A private folder for a store, removed on drop.
@@ -123,4 +123,61 @@ fn an_image_saved_by_dockerd_loads_with_its_id_and_goes_back_unchanged() {
         .pop()
         .expect("an id");
     assert_eq!(back_id, docker_id);
+}
+
+#[test]
+fn import_with_changes_and_a_message_gives_dockerds_id() {
+    let daemon = Dockerd::shared();
+    let folder = Folder::new("changes");
+    let tarball = folder.path().join("rootfs.tar");
+    fs::write(&tarball, busybox_rootfs()).expect("the tarball");
+    let changes = [
+        "CMD echo hi && ls",
+        r#"ENTRYPOINT ["/bin/sh","-c"]"#,
+        r#"ENV A=1 B="two words""#,
+        "ENV C 3",
+        "WORKDIR /srv",
+        "WORKDIR sub",
+        "USER nobody",
+        "EXPOSE 80 443/udp",
+        "VOLUME /data",
+        r#"LABEL k=v "x y"=z"#,
+        "ONBUILD RUN true",
+        "HEALTHCHECK CMD true",
+    ];
+    let mut args = vec![
+        "import".to_owned(),
+        "-m".to_owned(),
+        "a <message>".to_owned(),
+    ];
+    for change in changes {
+        args.push("-c".to_owned());
+        args.push(change.to_owned());
+    }
+    args.push(tarball.display().to_string());
+    args.push("engine-changes:1".to_owned());
+    daemon.docker_stdout(&args);
+    let fields = inspect_fields(
+        daemon,
+        "engine-changes:1",
+        "{{.Id}} {{.Created}} {{.DockerVersion}} {{.Architecture}}",
+    );
+    let [docker_id, created, docker_version, architecture] = &fields[..] else {
+        panic!("inspect printed {fields:?}");
+    };
+    let mut config = ContainerConfig::default();
+    let changes: Vec<String> = changes.iter().map(|change| (*change).to_owned()).collect();
+    apply_changes(&mut config, &changes).expect("the changes apply");
+    let store = ImageStore::open(folder.path().join("store")).expect("the store opens");
+    let options = ImportOptions {
+        config,
+        comment: "a <message>".to_owned(),
+        created: created.parse().expect("dockerd's time parses"),
+        docker_version: docker_version.clone(),
+        architecture: architecture.clone(),
+        ..ImportOptions::default()
+    };
+    let tar = fs::File::open(&tarball).expect("the tarball");
+    let id = store.import(tar, options).expect("the import succeeds");
+    assert_eq!(&id.to_string(), docker_id);
 }

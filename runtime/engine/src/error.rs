@@ -64,6 +64,9 @@ pub enum Error {
         /// The digest of the content.
         actual: String,
     },
+    /// A `--change` instruction of an import is malformed or not allowed (dockerd's text).
+    #[error("{0}")]
+    InvalidChange(String),
     /// A container config cannot be turned into a runtime spec.
     #[error("invalid container config: {0}")]
     InvalidContainerConfig(String),
@@ -130,6 +133,7 @@ impl Error {
             | Error::InvalidLayer(_)
             | Error::InvalidImageConfig { .. }
             | Error::DigestMismatch { .. }
+            | Error::InvalidChange(_)
             | Error::InvalidContainerConfig(_) => ErrorKind::InvalidInput,
             Error::Io { .. }
             | Error::Spec(_)

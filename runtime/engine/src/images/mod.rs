@@ -10,6 +10,7 @@
 //! - `tmp/`: staging; a layer or config is renamed into place only once complete.
 
 mod archive;
+mod change;
 pub(crate) mod config;
 mod layer;
 mod reference;
@@ -23,6 +24,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 
 pub use archive::LoadedImage;
+pub use change::apply_changes;
 pub use config::{ContainerConfig, History, ImageConfig, RootFs};
 pub(crate) use layer::c_path as layer_c_path;
 pub use layer::decompressed;
