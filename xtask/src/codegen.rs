@@ -34,6 +34,12 @@ pub struct GenerateArgs {
     /// Name of the crate to write.
     #[arg(long)]
     pub crate_name: String,
+    /// Depend on the drydock-runtime crate at this path (default: this workspace's runtime/).
+    #[arg(long, conflicts_with = "runtime_version")]
+    pub runtime_path: Option<PathBuf>,
+    /// Depend on this published version of drydock-runtime instead of a path.
+    #[arg(long)]
+    pub runtime_version: Option<String>,
 }
 
 /// Files the generator writes, relative to one folder, and the folders it owns
@@ -147,6 +153,10 @@ pub fn docker_outputs(built: &Built) -> Result<Outputs, String> {
     let client =
         drydock_codegen::emit_client(&built.api, "drydock-client").map_err(|e| e.to_string())?;
     outputs.add_dir("generated/client", client);
+    outputs.add_dir(
+        "generated/server",
+        drydock_codegen::emit_server(&built.api, "drydock-server").map_err(|e| e.to_string())?,
+    );
     outputs.add_dir("generated/diff", drydock_diff::reports(&built.api));
     Ok(outputs)
 }
@@ -199,18 +209,37 @@ fn print_table(built: &Built) {
     }
 }
 
-/// Runs `cargo xtask generate`.
+/// Runs `cargo xtask generate`: writes a crate with the models, the client (feature
+/// `client`) and the server (feature `server`) of the documents, a README and an example.
 pub fn generate(args: GenerateArgs) -> Result<(), String> {
-    let labels = (!args.version_label.is_empty()).then_some(args.version_label.as_slice());
-    let built = drydock_spec::api_from_files(&args.spec, labels).map_err(|e| e.to_string())?;
-    print_table(&built);
-    let ir = serde_json::to_string_pretty(&built.api).map_err(|e| e.to_string())? + "\n";
-    let mut outputs = Outputs::default();
-    outputs.add_dir(
-        "ir",
-        BTreeMap::from([(PathBuf::from(format!("{}.json", args.crate_name)), ir)]),
+    use xtask::generate::{Options, RuntimeDep, generate_crate, write_files};
+    let runtime = match (args.runtime_path, args.runtime_version) {
+        (Some(path), _) => RuntimeDep::Path(
+            std::path::absolute(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+        ),
+        (None, Some(version)) => RuntimeDep::Version(version),
+        (None, None) => RuntimeDep::workspace(),
+    };
+    let options = Options {
+        crate_name: args.crate_name,
+        labels: args.version_label,
+        runtime,
+    };
+    let generated = generate_crate(&args.spec, &options)?;
+    print_table(&generated.built);
+    // print_table printed the normaliser's warnings; the rest are generate's own.
+    let own = generated.warnings.len() - generated.built.warnings.len();
+    for warning in &generated.warnings[..own] {
+        println!("warning: {warning}");
+    }
+    let written = write_files(&generated.files, &args.out)?;
+    println!(
+        "wrote {written} of {} file(s) of crate {} under {} (load {:.1?}, emit {:.1?})",
+        generated.files.len(),
+        options.crate_name,
+        args.out.display(),
+        generated.load_time,
+        generated.emit_time
     );
-    let written = outputs.write(&args.out)?;
-    println!("wrote {written} file(s) under {}", args.out.display());
     Ok(())
 }

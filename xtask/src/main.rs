@@ -30,6 +30,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Measure things too slow for `cargo xtask test`: `bench models-build`.
     Bench(bench::BenchArgs),
+    /// The corpus of real public specs `generate` is tested on: `corpus fetch`, `corpus list`.
+    Corpus(xtask::corpus::CorpusArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Corpus(args) => xtask::corpus::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -557,7 +557,9 @@ impl<'a> Normaliser<'a> {
                 items: Box::new(items),
             });
         }
-        if view.typ == Some("object") || view.additional.is_some() {
+        // `additionalProperties` makes a map only of an object or an untyped schema: real
+        // specs put `additionalProperties: true` on strings and integers too.
+        if view.typ == Some("object") || (view.typ.is_none() && view.additional.is_some()) {
             let values = match view.additional {
                 Some(AdditionalProperties::Schema(s)) => self.type_ref(
                     s.as_ref().into(),

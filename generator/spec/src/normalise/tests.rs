@@ -176,6 +176,36 @@ fn scalars_maps_arrays_and_free_form_values_are_typed_inline() {
 }
 
 #[test]
+fn additional_properties_on_a_scalar_leave_it_a_scalar() {
+    let api = normalise_yaml(
+        r##"
+openapi: 3.0.3
+info: {title: Play, version: "1.0"}
+paths: {}
+components:
+  schemas:
+    Play:
+      type: object
+      properties:
+        uri: {type: string, additionalProperties: true}
+        position: {type: integer, additionalProperties: true}
+        offset: {type: object, additionalProperties: true}
+"##,
+    )
+    .unwrap()
+    .api;
+    let ty = |f: &str| api.field("Play", f).unwrap().shapes[0].value.ty.clone();
+    assert_eq!(ty("uri"), TypeRef::scalar(Scalar::String));
+    assert_eq!(ty("position"), TypeRef::scalar(Scalar::I64));
+    assert_eq!(
+        ty("offset"),
+        TypeRef::Map {
+            values: Box::new(TypeRef::Any)
+        }
+    );
+}
+
+#[test]
 fn enums_keep_their_empty_string_value() {
     let api = normalise_yaml(PETS).unwrap().api;
     let TypeShape::Enum(e) = &api.types["PetHealthStatus"].shapes[0].value else {
