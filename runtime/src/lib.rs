@@ -5,10 +5,13 @@
 //! - [`version`]: the [`ApiVersion`] type, the supported range
 //!   ([`MIN_API`]..=[`MAX_API`]), [`negotiate`] and version gates.
 //! - [`error`]: the one [`Error`] type every operation returns.
-//! - [`frames`]: Docker's multiplexed stdout/stderr stream (attach, exec, logs).
-//! - [`json_stream`]: streams of JSON messages (pull progress, events, stats).
+//! - [`frames`] (feature `streams`, which `client` and `server` turn on):
+//!   Docker's multiplexed stdout/stderr stream (attach, exec, logs).
+//! - [`json_stream`] (feature `streams`): streams of JSON messages (pull
+//!   progress, events, stats).
 //! - [`model`]: the trait generated models implement to know their API versions.
-//! - [`body_stream`]: running either decoder over an HTTP body's chunks.
+//! - [`body_stream`] (feature `streams`): running either decoder over an HTTP
+//!   body's chunks.
 //! - [`filters`]: the `filters` query parameter, both wire forms.
 //! - [`auth`]: the `X-Registry-Auth` and `X-Registry-Config` headers.
 //! - [`transport`] and [`connection`] (feature `client`, on by default):
@@ -25,12 +28,15 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+#[cfg(feature = "streams")]
 pub mod body_stream;
 #[cfg(feature = "client")]
 pub mod connection;
 pub mod error;
 pub mod filters;
+#[cfg(feature = "streams")]
 pub mod frames;
+#[cfg(feature = "streams")]
 pub mod json_stream;
 pub mod model;
 #[cfg(feature = "server")]
