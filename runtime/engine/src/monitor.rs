@@ -10,8 +10,8 @@
 //! exits at once so the engine can reap it; the second becomes a child subreaper (so the
 //! container's init, forked by runc, becomes its child), runs `runc create` and `runc start`,
 //! and prints one JSON line on its stdout, `{"pid": N}` or `{"error": "…"}`, then closes it.
-//! When the container's init exits it writes `exit.json` atomically, deletes the runc
-//! container, and exits.
+//! When the container's init exits it deletes the runc container, writes `exit.json`
+//! atomically, and exits.
 //!
 //! Files in the state folder: `monitor.json` (the request), `monitor.pid`, `init.pid` (runc's
 //! pid file), `runc.log` (runc's own log), `exit.json` ([`ExitRecord`]).
@@ -362,8 +362,12 @@ fn supervise(state_dir: &Path) -> Result<()> {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .sync_all();
-    durable::write_json_atomically(&state_dir.join(EXIT_FILE), &record)?;
-    runc.delete(&request.id, true)
+    // runc's container goes before the exit is recorded, so that a recorded exit means runc
+    // holds nothing of the container any more; a failed delete is logged, and removal retries.
+    if let Err(e) = runc.delete(&request.id, true) {
+        eprintln!("monitor of {}: {e}", request.id);
+    }
+    durable::write_json_atomically(&state_dir.join(EXIT_FILE), &record)
 }
 
 fn runtime_error(runc: &Runc, id: &str, command: &'static str, message: String) -> Error {

@@ -337,6 +337,15 @@ fn an_image_saved_here_loads_into_a_fresh_store_with_the_same_id_and_tags() {
         loaded[0].tags,
         vec!["busybox:latest".to_owned(), "reg:5000/a/b:tag".to_owned()]
     );
+    let listed = other.list().expect("lists");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, image.to_string());
+    assert_eq!(listed[0].repo_tags, loaded[0].tags);
+    let history = other.history("busybox").expect("a history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].id, image.to_string());
+    assert_eq!(history[0].comment, "Imported from -");
+    assert_eq!(history[0].size, listed[0].size);
     let here = sandbox.store.inspect("busybox").expect("inspects");
     let there = other.inspect("reg:5000/a/b:tag").expect("inspects");
     assert_eq!(here.id, there.id);

@@ -159,6 +159,40 @@ pub struct InspectRootFs {
     pub layers: Vec<String>,
 }
 
+/// One image as `docker images` lists it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageSummary {
+    /// `sha256:<hex>`.
+    pub id: String,
+    /// Its tags.
+    pub repo_tags: Vec<String>,
+    /// When it was made, in seconds since the epoch.
+    pub created: i64,
+    /// The sum of its layers' sizes.
+    pub size: u64,
+    /// Its config's labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One step of `docker history`, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HistoryEntry {
+    /// The image id for the newest step, `<missing>` for the steps below it.
+    pub id: String,
+    /// When the step ran, in seconds since the epoch.
+    pub created: i64,
+    /// The step's command.
+    pub created_by: String,
+    /// The image's tags on the newest step.
+    pub tags: Vec<String>,
+    /// The size of the layer the step made (0 for an empty layer).
+    pub size: u64,
+    /// The step's comment.
+    pub comment: String,
+}
+
 /// The image store.
 pub struct ImageStore {
     root: PathBuf,
@@ -471,6 +505,63 @@ impl ImageStore {
                     .collect(),
             },
         })
+    }
+
+    /// Every image, newest first, as `docker images -a` lists them.
+    pub fn list(&self) -> Result<Vec<ImageSummary>> {
+        let mut summaries = Vec::new();
+        for id in self.image_ids()? {
+            let config = self.config(&id)?;
+            let mut size = 0;
+            for diff_id in &config.rootfs.diff_ids {
+                size += self.layer_size(diff_id)?;
+            }
+            summaries.push(ImageSummary {
+                id: id.to_string(),
+                repo_tags: self.tags_of(&id)?,
+                created: config.created.map_or(0, |created| created.unix_seconds()),
+                size,
+                labels: config
+                    .config
+                    .and_then(|config| config.labels)
+                    .unwrap_or_default(),
+            });
+        }
+        summaries.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        Ok(summaries)
+    }
+
+    /// The history of the image `text` names, newest step first, each step that made a layer
+    /// paired with that layer's size, as `docker history` shows it.
+    pub fn history(&self, text: &str) -> Result<Vec<HistoryEntry>> {
+        let id = self.resolve(text)?;
+        let config = self.config(&id)?;
+        let mut layers = config.rootfs.diff_ids.iter();
+        let mut entries = Vec::new();
+        for step in &config.history {
+            let size = if step.empty_layer {
+                0
+            } else {
+                match layers.next() {
+                    Some(diff_id) => self.layer_size(diff_id)?,
+                    None => 0,
+                }
+            };
+            entries.push(HistoryEntry {
+                id: "<missing>".to_owned(),
+                created: step.created.map_or(0, |created| created.unix_seconds()),
+                created_by: step.created_by.clone(),
+                tags: Vec::new(),
+                size,
+                comment: step.comment.clone(),
+            });
+        }
+        entries.reverse();
+        if let Some(newest) = entries.first_mut() {
+            newest.id = id.to_string();
+            newest.tags = self.tags_of(&id)?;
+        }
+        Ok(entries)
     }
 
     fn layer_size(&self, diff_id: &Digest) -> Result<u64> {
