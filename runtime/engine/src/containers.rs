@@ -147,6 +147,7 @@ impl ContainerRuntime {
             runtime: self.config.runtime.clone(),
             runtime_root: self.runc.root().to_path_buf(),
             log_path,
+            tty: config.tty,
         };
         monitor::launch(&self.config.monitor, &state_dir, &request)
     }

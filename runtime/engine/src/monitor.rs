@@ -57,6 +57,11 @@ pub struct MonitorRequest {
     pub runtime_root: PathBuf,
     /// The json-file log to append to.
     pub log_path: PathBuf,
+    /// Whether the container has a terminal (its spec's `process.terminal`): runc then hands
+    /// the monitor the terminal's master through a console socket, and its output is logged
+    /// as `stdout`.
+    #[serde(default)]
+    pub tty: bool,
 }
 
 /// How a container ended, as the monitor recorded it.
@@ -296,18 +301,11 @@ fn supervise(state_dir: &Path) -> Result<()> {
         .open(&request.log_path)
         .map_err(|e| Error::io("open", &request.log_path, e))?;
     let log = Arc::new(Mutex::new(log));
-    let (stdout_read, stdout_write) =
-        pipe().map_err(|e| Error::io("make a pipe in", state_dir, e))?;
-    let (stderr_read, stderr_write) =
-        pipe().map_err(|e| Error::io("make a pipe in", state_dir, e))?;
-    let readers = [
-        copy_to_log(stdout_read, "stdout", Arc::clone(&log)),
-        copy_to_log(stderr_read, "stderr", Arc::clone(&log)),
-    ];
     let runc_log = state_dir.join(RUNC_LOG_FILE);
     let init_pid_file = state_dir.join(INIT_PID_FILE);
     let _ = fs::remove_file(&init_pid_file);
-    let created = Command::new(runc.binary())
+    let mut command = Command::new(runc.binary());
+    command
         .arg("--root")
         .arg(runc.root())
         .arg("--log")
@@ -319,14 +317,13 @@ fn supervise(state_dir: &Path) -> Result<()> {
         .arg(state_dir)
         .arg("--pid-file")
         .arg(&init_pid_file)
-        .arg(&request.id)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(stdout_write))
-        .stderr(Stdio::from(stderr_write))
-        .status();
-    // The Command (and with it the monitor's copies of the write ends) is gone here, so the
-    // readers see the end of the output once the container's processes are gone.
-    let created = created
+        .stdin(Stdio::null());
+    let created = if request.tty {
+        create_with_terminal(command, &request.id, &log)
+    } else {
+        create_with_pipes(command, &request.id, &log)
+    };
+    let (created, readers, _console) = created
         .map_err(|e| runtime_error(&runc, &request.id, "create", format!("cannot run: {e}")))?;
     if !created.success() {
         let message = runc_log_error(&runc_log).unwrap_or_else(|| format!("exited with {created}"));
@@ -377,6 +374,145 @@ fn runtime_error(runc: &Runc, id: &str, command: &'static str, message: String) 
         container: id.to_owned(),
         message,
     }
+}
+
+/// What `runc create` left: its exit status, the threads copying the container's output to
+/// the log, and the terminal's master when it has one (held open for the container's life).
+type Created = (
+    std::process::ExitStatus,
+    Vec<std::thread::JoinHandle<()>>,
+    Option<OwnedFd>,
+);
+
+/// Runs `runc create <id>` with the container's stdout and stderr on pipes whose read ends
+/// are copied to the log.
+fn create_with_pipes(
+    mut command: Command,
+    id: &str,
+    log: &Arc<Mutex<File>>,
+) -> io::Result<Created> {
+    let (stdout_read, stdout_write) = pipe()?;
+    let (stderr_read, stderr_write) = pipe()?;
+    let readers = vec![
+        copy_to_log(stdout_read, "stdout", Arc::clone(log)),
+        copy_to_log(stderr_read, "stderr", Arc::clone(log)),
+    ];
+    let status = command
+        .arg(id)
+        .stdout(Stdio::from(stdout_write))
+        .stderr(Stdio::from(stderr_write))
+        .status();
+    // `command`, and with it the monitor's copies of the write ends, is gone once this
+    // returns, so the readers see the end of the output when the container's processes are.
+    drop(command);
+    Ok((status?, readers, None))
+}
+
+/// Runs `runc create --console-socket … <id>`: runc sends the master of the container's
+/// terminal over an abstract unix socket; its output is copied to the log as `stdout`.
+fn create_with_terminal(
+    mut command: Command,
+    id: &str,
+    log: &Arc<Mutex<File>>,
+) -> io::Result<Created> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixListener};
+
+    let name = format!(
+        "drydock-console-{}-{}",
+        std::process::id(),
+        id.get(..12).unwrap_or(id)
+    );
+    let listener = UnixListener::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)?;
+    listener.set_nonblocking(true)?;
+    let mut child = command
+        .arg("--console-socket")
+        .arg(format!("@{name}"))
+        .arg(id)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stream = loop {
+        match listener.accept() {
+            Ok((stream, _)) => break Some(stream),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if child.try_wait()?.is_some() {
+                    // runc ended without sending a terminal: it failed, and says why in its log.
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        }
+    };
+    let master = match stream {
+        Some(stream) => {
+            stream.set_nonblocking(false)?;
+            match receive_fd(&stream) {
+                Ok(master) => Some(master),
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(e);
+                }
+            }
+        }
+        None => None,
+    };
+    let status = child.wait()?;
+    let mut readers = Vec::new();
+    if let Some(master) = &master {
+        readers.push(copy_to_log(master.try_clone()?, "stdout", Arc::clone(log)));
+    }
+    Ok((status, readers, master))
+}
+
+/// Receives one file descriptor sent with `SCM_RIGHTS` over `stream`.
+fn receive_fd(stream: &std::os::unix::net::UnixStream) -> io::Result<OwnedFd> {
+    use std::os::fd::AsRawFd;
+
+    let mut data = [0_u8; 4096];
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
+    // u64s keep the control buffer aligned for cmsghdr.
+    let mut control = [0_u64; 8];
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::c_int>() as u32) } as usize;
+    // SAFETY: an all-zero msghdr is a valid empty header.
+    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+    message.msg_iov = &mut iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.as_mut_ptr().cast();
+    message.msg_controllen = space.min(std::mem::size_of_val(&control));
+    // SAFETY: `message` points at live buffers of the sizes it states.
+    let received =
+        unsafe { libc::recvmsg(stream.as_raw_fd(), &mut message, libc::MSG_CMSG_CLOEXEC) };
+    if received < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `message` was filled by recvmsg; CMSG_FIRSTHDR reads within its control buffer.
+    let header = unsafe { libc::CMSG_FIRSTHDR(&message) };
+    // SAFETY: a non-null header points into `control`, which is alive and aligned.
+    let rights = !header.is_null()
+        && unsafe {
+            (*header).cmsg_level == libc::SOL_SOCKET && (*header).cmsg_type == libc::SCM_RIGHTS
+        };
+    if !rights {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the console socket sent no file descriptor",
+        ));
+    }
+    // SAFETY: an SCM_RIGHTS header carries at least one int after it, inside `control`.
+    let fd = unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(header).cast::<libc::c_int>()) };
+    // SAFETY: the kernel installed `fd` in this process for us alone.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// The last error message in runc's json log.

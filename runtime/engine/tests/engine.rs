@@ -214,6 +214,31 @@ fn force_removing_a_running_container_kills_it_and_leaves_nothing() {
 }
 
 #[test]
+fn a_container_with_a_terminal_writes_its_output_through_the_terminal() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let id = new_container_id();
+    let layers = sandbox.store.layer_paths(&image).expect("layers");
+    let mut config = config_of(&sandbox, &image, &["sh", "-c", "tty; echo $TERM; exit 5"]);
+    config.tty = true;
+    sandbox
+        .runtime
+        .start(&id, &layers, &config)
+        .unwrap_or_else(|e| panic!("the container starts: {e}"));
+    let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
+    assert_eq!(exit.exit_code, 5);
+    let lines = log_lines(&sandbox, &id);
+    let logged: Vec<&str> = lines
+        .iter()
+        .map(|line| line["log"].as_str().unwrap_or_default())
+        .collect();
+    // A terminal turns each newline into CRLF, and everything is stdout.
+    assert_eq!(logged, vec!["/dev/pts/0\r\n", "xterm\r\n"]);
+    assert!(lines.iter().all(|line| line["stream"] == "stdout"));
+    remove_and_check_nothing_left(&sandbox, &id);
+}
+
+#[test]
 fn the_container_sees_the_image_files_and_its_writes_stay_in_its_upper_layer() {
     let sandbox = Sandbox::new();
     let image = sandbox.import_busybox();
