@@ -1,5 +1,6 @@
 //! Shared set-up for drydock's cross-crate tests (paths to the specs and the workspace).
 
+pub mod client_examples;
 pub mod docker_http;
 pub mod dockerd;
 
