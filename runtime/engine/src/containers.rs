@@ -148,6 +148,8 @@ impl ContainerRuntime {
             runtime_root: self.runc.root().to_path_buf(),
             log_path,
             tty: config.tty,
+            open_stdin: config.open_stdin,
+            stdin_once: config.stdin_once,
         };
         monitor::launch(&self.config.monitor, &state_dir, &request)
     }

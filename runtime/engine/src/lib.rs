@@ -5,6 +5,7 @@
 //! - [`rootfs`]: container root filesystems as overlayfs mounts of an image's layers.
 //! - [`oci`]: the OCI runtime spec of a container, with Docker's defaults.
 //! - [`runc`]: the real `runc` binary, driven through its command line.
+//! - [`attach`]: attaching to a running container's streams through its monitor.
 //! - [`containers`]: the above put together: start, wait, kill and remove a container.
 //! - [`monitor`]: the per-container monitor process that holds a container's output, writes
 //!   its json-file log and records its exit, so containers outlive the engine.
@@ -12,6 +13,7 @@
 //! Architecture invariant: the engine never parses HTTP and knows nothing of API versions; it
 //! takes and returns typed values, and every failure is an [`Error`] with an [`ErrorKind`].
 
+pub mod attach;
 pub mod containers;
 pub mod digest;
 pub mod durable;

@@ -17,7 +17,7 @@
 //! pid file), `runc.log` (runc's own log), `exit.json` ([`ExitRecord`]).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::attach::{self, Hub};
 use crate::durable;
 use crate::error::{Error, Result};
 use crate::images::config::go_json_bytes;
@@ -62,6 +63,13 @@ pub struct MonitorRequest {
     /// as `stdout`.
     #[serde(default)]
     pub tty: bool,
+    /// Whether the container's stdin stays open for attached clients (`OpenStdin`); without
+    /// it, stdin is `/dev/null`.
+    #[serde(default)]
+    pub open_stdin: bool,
+    /// Whether stdin closes when the first attached client ends its input (`StdinOnce`).
+    #[serde(default)]
+    pub stdin_once: bool,
 }
 
 /// How a container ended, as the monitor recorded it.
@@ -318,12 +326,13 @@ fn supervise(state_dir: &Path) -> Result<()> {
         .arg("--pid-file")
         .arg(&init_pid_file)
         .stdin(Stdio::null());
+    let hub = Arc::new(Hub::new(request.tty));
     let created = if request.tty {
-        create_with_terminal(command, &request.id, &log)
+        create_with_terminal(command, &request.id, &log, &hub)
     } else {
-        create_with_pipes(command, &request.id, &log)
+        create_with_pipes(command, &request, &log, &hub)
     };
-    let (created, readers, _console) = created
+    let (created, readers, _console, stdin) = created
         .map_err(|e| runtime_error(&runc, &request.id, "create", format!("cannot run: {e}")))?;
     if !created.success() {
         let message = runc_log_error(&runc_log).unwrap_or_else(|| format!("exited with {created}"));
@@ -336,6 +345,15 @@ fn supervise(state_dir: &Path) -> Result<()> {
     let pid = read_pid(&init_pid_file).ok_or_else(|| {
         runtime_error(&runc, &request.id, "create", "wrote no pid file".to_owned())
     })?;
+    let stdin: attach::Stdin = Arc::new(Mutex::new(stdin));
+    if let Err(e) = attach::serve(&request.id, Arc::clone(&hub), stdin, request.stdin_once) {
+        let _ = runc.delete(&request.id, true);
+        reap(pid);
+        return Err(Error::Monitor {
+            container: request.id.clone(),
+            message: format!("cannot listen for attach: {e}"),
+        });
+    }
     if let Err(e) = runc.start(&request.id) {
         let _ = runc.delete(&request.id, true);
         reap(pid);
@@ -349,6 +367,7 @@ fn supervise(state_dir: &Path) -> Result<()> {
     for reader in readers {
         let _ = reader.join();
     }
+    hub.close_all();
     let record = ExitRecord {
         exit_code,
         finished_at: Timestamp::now(),
@@ -382,30 +401,50 @@ type Created = (
     std::process::ExitStatus,
     Vec<std::thread::JoinHandle<()>>,
     Option<OwnedFd>,
+    Option<File>,
 );
 
 /// Runs `runc create <id>` with the container's stdout and stderr on pipes whose read ends
 /// are copied to the log.
 fn create_with_pipes(
     mut command: Command,
-    id: &str,
+    request: &MonitorRequest,
     log: &Arc<Mutex<File>>,
+    hub: &Arc<Hub>,
 ) -> io::Result<Created> {
     let (stdout_read, stdout_write) = pipe()?;
     let (stderr_read, stderr_write) = pipe()?;
     let readers = vec![
-        copy_to_log(stdout_read, "stdout", Arc::clone(log)),
-        copy_to_log(stderr_read, "stderr", Arc::clone(log)),
+        copy_output(
+            stdout_read,
+            attach::STDOUT,
+            Arc::clone(log),
+            Arc::clone(hub),
+        ),
+        copy_output(
+            stderr_read,
+            attach::STDERR,
+            Arc::clone(log),
+            Arc::clone(hub),
+        ),
     ];
+    let stdin = if request.open_stdin {
+        let (stdin_read, stdin_write) = pipe()?;
+        command.stdin(Stdio::from(stdin_read));
+        Some(File::from(stdin_write))
+    } else {
+        command.stdin(Stdio::null());
+        None
+    };
     let status = command
-        .arg(id)
+        .arg(&request.id)
         .stdout(Stdio::from(stdout_write))
         .stderr(Stdio::from(stderr_write))
         .status();
     // `command`, and with it the monitor's copies of the write ends, is gone once this
     // returns, so the readers see the end of the output when the container's processes are.
     drop(command);
-    Ok((status?, readers, None))
+    Ok((status?, readers, None, stdin))
 }
 
 /// Runs `runc create --console-socket … <id>`: runc sends the master of the container's
@@ -414,6 +453,7 @@ fn create_with_terminal(
     mut command: Command,
     id: &str,
     log: &Arc<Mutex<File>>,
+    hub: &Arc<Hub>,
 ) -> io::Result<Created> {
     use std::os::linux::net::SocketAddrExt;
     use std::os::unix::net::{SocketAddr, UnixListener};
@@ -465,10 +505,17 @@ fn create_with_terminal(
     };
     let status = child.wait()?;
     let mut readers = Vec::new();
+    let mut stdin = None;
     if let Some(master) = &master {
-        readers.push(copy_to_log(master.try_clone()?, "stdout", Arc::clone(log)));
+        readers.push(copy_output(
+            master.try_clone()?,
+            attach::STDOUT,
+            Arc::clone(log),
+            Arc::clone(hub),
+        ));
+        stdin = Some(File::from(master.try_clone()?));
     }
-    Ok((status, readers, master))
+    Ok((status, readers, master, stdin))
 }
 
 /// Receives one file descriptor sent with `SCM_RIGHTS` over `stream`.
@@ -560,44 +607,45 @@ struct LogEntry<'a> {
     time: String,
 }
 
-/// Copies one output stream of the container into the json-file log, one entry per line (a
-/// line longer than Docker's 16 KiB buffer makes several entries, the last ending in `\n`).
-fn copy_to_log(
+/// Copies one output stream of the container to attached clients as it comes and into the
+/// json-file log one entry per line (a line longer than Docker's 16 KiB buffer makes several
+/// entries, the last ending in `\n`; a last line without one is logged at the end).
+fn copy_output(
     read_end: OwnedFd,
-    stream: &'static str,
+    stream: u8,
     log: Arc<Mutex<File>>,
+    hub: Arc<Hub>,
 ) -> std::thread::JoinHandle<()> {
+    let name = if stream == attach::STDERR {
+        "stderr"
+    } else {
+        "stdout"
+    };
     std::thread::spawn(move || {
-        let mut reader = BufReader::with_capacity(LOG_LINE_MAX, File::from(read_end));
+        let mut source = File::from(read_end);
+        let mut buffer = vec![0_u8; 32 * 1024];
+        let mut pending: Vec<u8> = Vec::new();
         loop {
-            let chunk = match reader.fill_buf() {
-                Ok([]) => return,
-                Ok(buffer) => buffer,
+            let count = match source.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(count) => count,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return,
+                // A terminal's master reads EIO once the container's side is closed.
+                Err(_) => break,
             };
-            let (line, used) = match chunk.iter().position(|&b| b == b'\n') {
-                Some(end) => (
-                    String::from_utf8_lossy(&chunk[..=end]).into_owned(),
-                    end + 1,
-                ),
-                None if chunk.len() >= LOG_LINE_MAX => {
-                    (String::from_utf8_lossy(chunk).into_owned(), chunk.len())
-                }
-                None => {
-                    // A partial line: wait for more, unless the stream ended.
-                    let mut more = chunk.to_vec();
-                    let len = more.len();
-                    reader.consume(len);
-                    let mut rest = Vec::new();
-                    let _ = reader.read_until(b'\n', &mut rest);
-                    more.extend(rest);
-                    write_entry(&log, stream, &String::from_utf8_lossy(&more));
-                    continue;
-                }
-            };
-            reader.consume(used);
-            write_entry(&log, stream, &line);
+            hub.broadcast(stream, &buffer[..count]);
+            pending.extend_from_slice(&buffer[..count]);
+            while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                write_entry(&log, name, &String::from_utf8_lossy(&line));
+            }
+            while pending.len() >= LOG_LINE_MAX {
+                let part: Vec<u8> = pending.drain(..LOG_LINE_MAX).collect();
+                write_entry(&log, name, &String::from_utf8_lossy(&part));
+            }
+        }
+        if !pending.is_empty() {
+            write_entry(&log, name, &String::from_utf8_lossy(&pending));
         }
     })
 }

@@ -5,8 +5,11 @@
 mod support;
 
 use std::fs;
+use std::io::{Read, Write};
+use std::net::Shutdown;
 use std::time::Duration;
 
+use drydock_engine::attach::{self, AttachRequest};
 use drydock_engine::containers::{ContainerRuntime, ContainerState};
 use drydock_engine::digest::Digest;
 use drydock_engine::images::{ContainerConfig, DeleteRecord, ImageStore, ImageUser};
@@ -235,6 +238,75 @@ fn a_container_with_a_terminal_writes_its_output_through_the_terminal() {
     // A terminal turns each newline into CRLF, and everything is stdout.
     assert_eq!(logged, vec!["/dev/pts/0\r\n", "xterm\r\n"]);
     assert!(lines.iter().all(|line| line["stream"] == "stdout"));
+    remove_and_check_nothing_left(&sandbox, &id);
+}
+
+/// Starts `cmd` with stdin open for attach (and `tty` as given).
+fn start_interactive(sandbox: &Sandbox, image: &Digest, cmd: &[&str], tty: bool) -> String {
+    let id = new_container_id();
+    let layers = sandbox.store.layer_paths(image).expect("layers");
+    let mut config = config_of(sandbox, image, cmd);
+    config.tty = tty;
+    config.open_stdin = true;
+    config.stdin_once = true;
+    sandbox
+        .runtime
+        .start(&id, &layers, &config)
+        .unwrap_or_else(|e| panic!("the container starts: {e}"));
+    id
+}
+
+#[test]
+fn attached_stdin_reaches_cat_and_its_output_comes_back_in_frames() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let id = start_interactive(&sandbox, &image, &["cat"], false);
+    let request = AttachRequest {
+        stdin: true,
+        stdout: true,
+        stderr: true,
+    };
+    let mut stream = attach::connect(&id, request).expect("attaches");
+    stream.write_all(b"ping\n").expect("writes stdin");
+    let (kind, payload) = attach::read_frame(&mut stream)
+        .expect("reads")
+        .expect("a frame");
+    assert_eq!((kind, payload.as_slice()), (attach::STDOUT, &b"ping\n"[..]));
+    // Ending stdin (StdinOnce) ends cat, which ends the stream.
+    stream.shutdown(Shutdown::Write).expect("ends stdin");
+    assert_eq!(attach::read_frame(&mut stream).expect("reads"), None);
+    let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
+    assert_eq!(exit.exit_code, 0);
+    let lines = log_lines(&sandbox, &id);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["log"], "ping\n");
+    let late = attach::connect(&id, request).expect_err("it exited");
+    assert_eq!(late.kind(), ErrorKind::Conflict);
+    remove_and_check_nothing_left(&sandbox, &id);
+}
+
+#[test]
+fn an_attached_terminal_runs_an_interactive_shell() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let id = start_interactive(&sandbox, &image, &["sh"], true);
+    let request = AttachRequest {
+        stdin: true,
+        stdout: true,
+        stderr: false,
+    };
+    let mut stream = attach::connect(&id, request).expect("attaches");
+    stream
+        .write_all(b"echo answer=$((6*7))\nexit 4\n")
+        .expect("types");
+    let mut screen = Vec::new();
+    stream
+        .read_to_end(&mut screen)
+        .expect("reads until the shell exits");
+    let screen = String::from_utf8_lossy(&screen);
+    assert!(screen.contains("answer=42\r\n"), "{screen:?}");
+    let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
+    assert_eq!(exit.exit_code, 4);
     remove_and_check_nothing_left(&sandbox, &id);
 }
 
