@@ -7,6 +7,7 @@
 //! - [`runc`]: the real `runc` binary, driven through its command line.
 //! - [`attach`]: attaching to a running container's streams through its monitor.
 //! - [`containers`]: the above put together: start, wait, kill and remove a container.
+//! - [`logs`]: reading a container's json-file log as `docker logs` does.
 //! - [`monitor`]: the per-container monitor process that holds a container's output, writes
 //!   its json-file log and records its exit, so containers outlive the engine.
 //!
@@ -19,6 +20,7 @@ pub mod digest;
 pub mod durable;
 mod error;
 pub mod images;
+pub mod logs;
 pub mod monitor;
 pub mod oci;
 pub mod rootfs;

@@ -13,7 +13,9 @@ use drydock_engine::attach::{self, AttachRequest};
 use drydock_engine::containers::{ContainerRuntime, ContainerState};
 use drydock_engine::digest::Digest;
 use drydock_engine::images::{ContainerConfig, DeleteRecord, ImageStore, ImageUser};
+use drydock_engine::logs::{LogOptions, LogReader, LogStream};
 use drydock_engine::monitor::Launched;
+use drydock_engine::timestamp::Timestamp;
 use drydock_engine::{Error, ErrorKind, oci, rootfs};
 
 use support::{Sandbox, new_container_id};
@@ -307,6 +309,87 @@ fn an_attached_terminal_runs_an_interactive_shell() {
     assert!(screen.contains("answer=42\r\n"), "{screen:?}");
     let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
     assert_eq!(exit.exit_code, 4);
+    remove_and_check_nothing_left(&sandbox, &id);
+}
+
+#[test]
+fn logs_select_streams_and_tails_and_follow_what_comes_later() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let script = "echo one; echo two >&2; echo three; read line; echo $line; printf partial";
+    let id = start_interactive(&sandbox, &image, &["sh", "-c", script], false);
+    let log_path = sandbox.runtime.log_path(&id);
+    // Wait for the first three lines.
+    let deadline = std::time::Instant::now() + EXIT_TIMEOUT;
+    while fs::read_to_string(&log_path)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 3
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first lines never came"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stdout_tail = LogOptions {
+        stderr: false,
+        tail: Some(1),
+        ..LogOptions::default()
+    };
+    let (records, mut follower) = LogReader::open(&log_path, stdout_tail).expect("reads");
+    let texts: Vec<&str> = records.iter().map(|record| record.line.as_str()).collect();
+    assert_eq!(texts, vec!["three\n"]);
+    assert_eq!(records[0].stream, LogStream::Stdout);
+    let (everything, _) = LogReader::open(&log_path, LogOptions::default()).expect("reads");
+    // Two streams read by two threads: their entries' order between streams is not fixed.
+    assert_eq!(everything.len(), 3);
+    let stderr: Vec<&str> = everything
+        .iter()
+        .filter(|record| record.stream == LogStream::Stderr)
+        .map(|record| record.line.as_str())
+        .collect();
+    assert_eq!(stderr, vec!["two\n"]);
+    let future: Timestamp = "2100-01-01T00:00:00Z".parse().expect("a time");
+    let earliest = everything
+        .iter()
+        .map(|record| record.time)
+        .min()
+        .expect("entries");
+    for (since, until, expected) in [
+        (Some(future), None, 0),
+        (Some(earliest), None, 3),
+        (None, Some(earliest), 0),
+        (None, Some(future), 3),
+    ] {
+        let window = LogOptions {
+            since,
+            until,
+            ..LogOptions::default()
+        };
+        let (selected, _) = LogReader::open(&log_path, window).expect("reads");
+        assert_eq!(selected.len(), expected, "since {since:?} until {until:?}");
+    }
+    assert!(follower.next_entries().expect("nothing new").is_empty());
+    let mut stream = attach::connect(
+        &id,
+        AttachRequest {
+            stdin: true,
+            ..AttachRequest::default()
+        },
+    )
+    .expect("attaches");
+    stream.write_all(b"four\n").expect("writes");
+    stream.shutdown(Shutdown::Write).expect("ends stdin");
+    sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
+    let followed: Vec<String> = follower
+        .next_entries()
+        .expect("reads the rest")
+        .into_iter()
+        .map(|record| record.line)
+        .collect();
+    assert_eq!(followed, vec!["four\n".to_owned(), "partial".to_owned()]);
     remove_and_check_nothing_left(&sandbox, &id);
 }
 
