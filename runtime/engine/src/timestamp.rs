@@ -105,25 +105,27 @@ impl FromStr for Timestamp {
             Some((clock, fraction)) => (clock, Some(fraction)),
             None => (time, None),
         };
-        let numbers = |part: &str, count: usize| -> Result<Vec<i64>, TimestampError> {
-            let fields: Vec<i64> = part
-                .split(['-', ':'])
-                .map(|field| {
-                    if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+        // Fixed widths, as RFC 3339 (and Go) require: a four-digit year keeps the arithmetic
+        // below far from overflowing.
+        let numbers = |part: &str, widths: [usize; 3]| -> Result<Vec<i64>, TimestampError> {
+            let fields: Vec<&str> = part.split(['-', ':']).collect();
+            if fields.len() != widths.len() {
+                return Err(error());
+            }
+            fields
+                .iter()
+                .zip(widths)
+                .map(|(field, width)| {
+                    if field.len() != width || !field.bytes().all(|b| b.is_ascii_digit()) {
                         Err(error())
                     } else {
                         field.parse().map_err(|_| error())
                     }
                 })
-                .collect::<Result<_, _>>()?;
-            if fields.len() == count {
-                Ok(fields)
-            } else {
-                Err(error())
-            }
+                .collect()
         };
-        let date = numbers(date, 3)?;
-        let clock = numbers(clock, 3)?;
+        let date = numbers(date, [4, 2, 2])?;
+        let clock = numbers(clock, [2, 2, 2])?;
         let (year, month, day) = (date[0], date[1], date[2]);
         let (hour, minute, second) = (clock[0], clock[1], clock[2]);
         if !(1..=12).contains(&month)
