@@ -144,46 +144,6 @@ fn generates_checks_and_round_trips(name: &str) {
     );
 }
 
-/// The Rust name of each IR type in the generated models, paired as `tests/build.rs` does:
-/// the emitter writes one top-level item per IR type, in the IR's sorted order.
-fn model_names(api: &Api, models_lib: &str) -> Result<BTreeMap<String, String>, String> {
-    let rust: Vec<&str> = models_lib
-        .lines()
-        .filter_map(|line| {
-            let rest = ["pub struct ", "pub enum ", "pub type "]
-                .iter()
-                .find_map(|k| line.strip_prefix(k))?;
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len());
-            Some(&rest[..end])
-        })
-        .collect();
-    if rust.len() != api.types.len() {
-        return Err(format!(
-            "the models hold {} top-level types for {} IR types: the emitter's layout changed",
-            rust.len(),
-            api.types.len()
-        ));
-    }
-    let squash = |s: &str| -> String {
-        s.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    };
-    let mut names = BTreeMap::new();
-    for (ir, rust) in api.types.keys().zip(rust) {
-        if !squash(rust).starts_with(&squash(ir)) {
-            return Err(format!(
-                "IR type {ir} pairs with model {rust}: the emitter's order changed"
-            ));
-        }
-        names.insert(ir.clone(), rust.to_string());
-    }
-    Ok(names)
-}
-
 /// The Rust type of a JSON body whose schema is `ty`, when it has a model.
 fn rust_type(ty: &TypeRef, names: &BTreeMap<String, String>, lib: &str) -> Option<String> {
     match ty {
@@ -206,7 +166,7 @@ fn examples_test(
     let models_lib = files
         .get(Path::new("models/src/lib.rs"))
         .ok_or("the generated crate has no models/src/lib.rs")?;
-    let names = model_names(api, models_lib)?;
+    let names = xtask::generate::model_names(api, models_lib)?;
     let mut calls = String::new();
     let mut count = 0;
     let mut add = |ty: &str, pointer: &str, value: &serde_json::Value| {
@@ -375,4 +335,64 @@ fn the_tests_cover_the_manifest() {
         "add a test to corpus_tests! for each document of {}",
         corpus::MANIFEST
     );
+}
+
+#[test]
+fn two_documents_make_one_crate_with_both_versions() {
+    let (_, v2) = spec("petstore-v2");
+    let (_, v3) = spec("petstore-v3");
+    let options = Options {
+        crate_name: "petstore".into(),
+        labels: vec!["1.0".into(), "2.0".into()],
+        runtime: RuntimeDep::Version("0.1".into()),
+    };
+    let generated = generate_crate(&[v2.clone(), v3.clone()], &options)
+        .unwrap_or_else(|e| panic!("two petstores: {e}"));
+    let versions: Vec<String> = generated
+        .built
+        .api
+        .versions
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    assert_eq!(versions, ["1.0", "2.0"]);
+    let manifest = &generated.files[Path::new("models/Cargo.toml")];
+    assert!(
+        manifest.contains("drydock-runtime = { version = \"0.1\""),
+        "the runtime is the chosen version:\n{manifest}"
+    );
+
+    // Both documents say 1.0.0: without labels they are told apart by position, with a warning.
+    let generated = generate_crate(
+        &[v2, v3],
+        &Options {
+            labels: Vec::new(),
+            ..options
+        },
+    )
+    .unwrap_or_else(|e| panic!("two petstores without labels: {e}"));
+    assert_eq!(generated.built.api.versions.len(), 2);
+    assert!(
+        generated
+            .warnings
+            .iter()
+            .any(|w| w.contains("#/info/version") && w.contains("\"1.0.0\"")),
+        "{:?}",
+        generated.warnings
+    );
+}
+
+#[test]
+fn a_label_count_that_does_not_match_the_documents_is_an_error() {
+    let (_, v2) = spec("petstore-v2");
+    let error = generate_crate(
+        &[v2],
+        &Options {
+            crate_name: "petstore".into(),
+            labels: vec!["1.0".into(), "2.0".into()],
+            runtime: RuntimeDep::workspace(),
+        },
+    )
+    .expect_err("two labels for one document");
+    assert!(error.contains("--version-label"), "{error}");
 }

@@ -6,7 +6,7 @@
 //! OUT/Cargo.toml        package NAME (+ [workspace]): features `client` and `server`
 //! OUT/src/lib.rs        re-exports the models; `client` and `server` modules behind features
 //! OUT/README.md         what it is, how to use it (also the crate's rustdoc)
-//! OUT/examples/         a program that deserialises and prints a model
+//! OUT/examples/         decode.rs: deserialises and prints a model
 //! OUT/models/           NAME-models, from `drydock_codegen::emit_models`
 //! OUT/client/           NAME-client, from `drydock_codegen::emit_client`
 //! OUT/server/           NAME-server, from `drydock_codegen::emit_server`
@@ -180,7 +180,16 @@ pub fn generate_crate(specs: &[PathBuf], options: &Options) -> Result<Generated,
         root_lib(name, !built.api.types.is_empty()),
     );
     files.insert("README.md".into(), readme(name, &built, specs, &warnings));
-    files.insert("examples/decode.rs".into(), example(name));
+    let models_lib = files
+        .get(Path::new("models/src/lib.rs"))
+        .map(String::as_str)
+        .unwrap_or_default();
+    if let Some(text) = model_names(&built.api, models_lib)
+        .ok()
+        .and_then(|names| example(name, &built.api, &names))
+    {
+        files.insert("examples/decode.rs".into(), text);
+    }
     files.insert(".gitignore".into(), "/target\n".into());
     let emit_time = start.elapsed();
     Ok(Generated {
@@ -397,7 +406,8 @@ fn readme(name: &str, built: &Built, specs: &[PathBuf], warnings: &[String]) -> 
          - Feature `client`: `{rust_name}::client::Client`, one async method per operation.\n\
          - Feature `server`: `{rust_name}::server`, one trait per area with a 501 default per\n\
            operation, and `router` to serve an implementation.\n\
-         - `cargo run --example decode` decodes a model from JSON and prints it.\n\
+         - `cargo run --example decode` (when the API has a struct model) decodes one from\n\
+           JSON on standard input, or from the document's example, and prints it.\n\
          \n\
          The crate is a Cargo workspace of four packages: `{name}` (this one),\n\
          `{name}-models`, `{name}-client` and `{name}-server`, all linked against\n\
@@ -434,27 +444,103 @@ fn readme(name: &str, built: &Built, specs: &[PathBuf], warnings: &[String]) -> 
     text
 }
 
-/// An example that decodes the first model of the crate from JSON and prints it.
-fn example(name: &str) -> String {
-    let rust_name = name.replace('-', "_");
-    format!(
+/// The Rust name of each IR type in the models crate's `lib.rs`, which holds one top-level
+/// item per IR type, in the IR's (sorted) order. An error when the layout does not pair up.
+pub fn model_names(
+    api: &drydock_ir::Api,
+    models_lib: &str,
+) -> Result<BTreeMap<String, String>, String> {
+    let rust: Vec<&str> = models_lib
+        .lines()
+        .filter_map(|line| {
+            let rest = ["pub struct ", "pub enum ", "pub type "]
+                .iter()
+                .find_map(|k| line.strip_prefix(k))?;
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            Some(&rest[..end])
+        })
+        .collect();
+    if rust.len() != api.types.len() {
+        return Err(format!(
+            "the models hold {} top-level types for {} IR types: the emitter's layout changed",
+            rust.len(),
+            api.types.len()
+        ));
+    }
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let mut names = BTreeMap::new();
+    for (ir, rust) in api.types.keys().zip(rust) {
+        if !squash(rust).starts_with(&squash(ir)) {
+            return Err(format!(
+                "IR type {ir} pairs with model {rust}: the emitter's order changed"
+            ));
+        }
+        names.insert(ir.clone(), rust.to_string());
+    }
+    Ok(names)
+}
+
+/// `examples/decode.rs`: decodes one model (the first with an example in the spec, else the
+/// first struct) from standard input or the spec's example, and prints it both ways. `None`
+/// when the API has no struct model.
+fn example(name: &str, api: &drydock_ir::Api, names: &BTreeMap<String, String>) -> Option<String> {
+    let is_struct = |def: &drydock_ir::TypeDef| {
+        def.shapes
+            .last()
+            .is_some_and(|s| matches!(s.value, drydock_ir::TypeShape::Struct(_)))
+    };
+    let (ir, def) = api
+        .types
+        .iter()
+        .find(|(_, def)| is_struct(def) && !def.examples.is_empty())
+        .or_else(|| api.types.iter().find(|(_, def)| is_struct(def)))?;
+    let rust = names.get(ir)?;
+    let sample = def
+        .examples
+        .last()
+        .map_or_else(|| "{}".to_string(), |e| e.value.example.to_string());
+    let krate = name.replace('-', "_");
+    Some(format!(
         "// Generated by `cargo xtask generate` (drydock). Do not edit.\n\
-         //! Decodes JSON read from standard input (or `{{}}`) as a generic value through\n\
-         //! the models' runtime and prints it back: `echo '{{}}' | cargo run --example decode`.\n\
+         //! Decodes a [`{krate}::{rust}`] from the JSON on standard input (else from the API\n\
+         //! document's example) and prints it as Rust and back as JSON:\n\
+         //! `cargo run --example decode < {ir}.json`.\n\
          \n\
-         use std::io::Read;\n\
+         use std::io::{{IsTerminal, Read}};\n\
+         \n\
+         /// The document's example of `{ir}` (or an empty object).\n\
+         const SAMPLE: &str = {sample:?};\n\
          \n\
          fn main() {{\n\
          \x20   let mut input = String::new();\n\
-         \x20   if std::io::stdin().read_to_string(&mut input).is_err() || input.trim().is_empty() {{\n\
-         \x20       input = \"{{}}\".to_string();\n\
+         \x20   if !std::io::stdin().is_terminal() {{\n\
+         \x20       let _ = std::io::stdin().read_to_string(&mut input);\n\
          \x20   }}\n\
-         \x20   match serde_json::from_str::<serde_json::Value>(&input) {{\n\
-         \x20       Ok(value) => println!(\"{rust_name}: {{value}}\"),\n\
-         \x20       Err(e) => eprintln!(\"not JSON: {{e}}\"),\n\
+         \x20   if input.trim().is_empty() {{\n\
+         \x20       input = SAMPLE.to_string();\n\
+         \x20   }}\n\
+         \x20   match serde_json::from_str::<{krate}::{rust}>(&input) {{\n\
+         \x20       Ok(model) => {{\n\
+         \x20           println!(\"{{model:#?}}\");\n\
+         \x20           match serde_json::to_string_pretty(&model) {{\n\
+         \x20               Ok(json) => println!(\"{{json}}\"),\n\
+         \x20               Err(e) => eprintln!(\"cannot encode it again: {{e}}\"),\n\
+         \x20           }}\n\
+         \x20       }}\n\
+         \x20       Err(e) => {{\n\
+         \x20           eprintln!(\"not a {rust}: {{e}}\");\n\
+         \x20           std::process::exit(1);\n\
+         \x20       }}\n\
          \x20   }}\n\
          }}\n"
-    )
+    ))
 }
 
 fn one_line(text: &str) -> String {
