@@ -12,6 +12,37 @@ use super::plan::{
 use crate::docs;
 use crate::naming::{field_ident, type_ident};
 
+/// A spec description as rustdoc lines, with `<` written `&lt;` outside code:
+/// Docker writes placeholders (`plugin=<string>`) that rustdoc would take for
+/// unclosed HTML tags. (The client emitter has the same rule privately; it
+/// belongs in `docs`.)
+fn doc_lines(text: Option<&str>) -> Vec<String> {
+    let mut fenced = false;
+    text.map(docs::description_lines)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|line| {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+            }
+            if fenced {
+                return line;
+            }
+            line.split('`')
+                .enumerate()
+                .map(|(i, part)| {
+                    if i % 2 == 0 {
+                        part.replace('<', "&lt;")
+                    } else {
+                        part.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("`")
+        })
+        .collect()
+}
+
 /// The tokens of a scalar's Rust type.
 pub(crate) fn scalar_tokens(scalar: Scalar) -> TokenStream {
     match scalar {
@@ -166,10 +197,7 @@ impl ServerPlan {
             };
             let doc = docs::doc_attrs(&[
                 vec![where_from],
-                f.description
-                    .as_deref()
-                    .map(docs::description_lines)
-                    .unwrap_or_default(),
+                doc_lines(f.description.as_deref()),
                 docs::version_note(&f.versions, &scope, all)
                     .into_iter()
                     .collect(),
@@ -243,10 +271,7 @@ impl ServerPlan {
             let ident = variant_ident(r);
             let doc = docs::doc_attrs(&[
                 vec![format!("Status {}.", r.status)],
-                r.description
-                    .as_deref()
-                    .map(docs::description_lines)
-                    .unwrap_or_default(),
+                doc_lines(r.description.as_deref()),
                 docs::version_note(&r.versions, &scope, all)
                     .into_iter()
                     .collect(),
@@ -344,10 +369,7 @@ impl ServerPlan {
         ));
         let doc = docs::doc_attrs(&[
             head,
-            op.description
-                .as_deref()
-                .map(docs::description_lines)
-                .unwrap_or_default(),
+            doc_lines(op.description.as_deref()),
             docs::version_note(&op.versions, &self.all_versions, &self.all_versions)
                 .into_iter()
                 .collect(),
@@ -424,6 +446,7 @@ impl ServerPlan {
         }
         quote! {
             #![doc = #module_doc]
+            #![cfg_attr(rustfmt, rustfmt::skip)]
 
             use drydock_runtime::ApiVersion;
             use drydock_runtime::server::{#(#imports),*};

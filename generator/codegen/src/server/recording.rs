@@ -101,6 +101,8 @@ impl ServerPlan {
             //! streamed bodies as text), and each answer is built from the status and
             //! JSON the test's `answer` function gives.
 
+            #![cfg_attr(rustfmt, rustfmt::skip)]
+
             use std::collections::BTreeMap;
             use std::sync::{Arc, Mutex};
 
