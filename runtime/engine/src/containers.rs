@@ -150,6 +150,7 @@ impl ContainerRuntime {
             tty: config.tty,
             open_stdin: config.open_stdin,
             stdin_once: config.stdin_once,
+            exec_id: None,
         };
         monitor::launch(&self.config.monitor, &state_dir, &request)
     }
@@ -187,6 +188,65 @@ impl ContainerRuntime {
             .collect();
         ids.sort();
         Ok(ids)
+    }
+
+    /// The state folder of an exec in a container.
+    pub fn exec_dir(&self, id: &str, exec_id: &str) -> PathBuf {
+        self.state_dir(id).join("execs").join(exec_id)
+    }
+
+    /// The output of an exec, in the json-file format.
+    pub fn exec_log_path(&self, id: &str, exec_id: &str) -> PathBuf {
+        self.exec_dir(id, exec_id).join("output.log")
+    }
+
+    /// Runs `exec` in the running container `id` under a monitor of its own, as `docker exec`
+    /// does: attach to it with [`crate::attach::connect`] and `exec_id`, wait for it with
+    /// [`ContainerRuntime::wait_exec`]. With `open_stdin`, its stdin is open for attach (and
+    /// closed after the first attach's input ends when `stdin_once`).
+    pub fn exec(
+        &self,
+        id: &str,
+        exec_id: &str,
+        exec: &oci::ExecConfig,
+        open_stdin: bool,
+        stdin_once: bool,
+    ) -> Result<Launched> {
+        validate_id(id)?;
+        validate_id(exec_id)?;
+        if !self.is_running(id) {
+            return Err(Error::ContainerConflict(format!(
+                "Container {id} is not running"
+            )));
+        }
+        let spec_path = self.state_dir(id).join("config.json");
+        let spec: oci_spec::runtime::Spec =
+            durable::read_json(&spec_path)?.ok_or_else(|| Error::NoSuchContainer(id.to_owned()))?;
+        let process = oci::exec_process(&spec, exec)?;
+        let exec_dir = self.exec_dir(id, exec_id);
+        if exec_dir.exists() {
+            return Err(Error::ContainerConflict(format!(
+                "exec {exec_id} already exists in container {id}"
+            )));
+        }
+        fs::create_dir_all(&exec_dir).map_err(|e| Error::io("create", &exec_dir, e))?;
+        durable::write_json_atomically(&exec_dir.join("process.json"), &process)?;
+        let request = MonitorRequest {
+            id: id.to_owned(),
+            runtime: self.config.runtime.clone(),
+            runtime_root: self.runc.root().to_path_buf(),
+            log_path: self.exec_log_path(id, exec_id),
+            tty: exec.tty,
+            open_stdin,
+            stdin_once,
+            exec_id: Some(exec_id.to_owned()),
+        };
+        monitor::launch(&self.config.monitor, &exec_dir, &request)
+    }
+
+    /// Waits for an exec to exit.
+    pub fn wait_exec(&self, id: &str, exec_id: &str, timeout: Duration) -> Result<ExitRecord> {
+        monitor::wait_for_exit(&self.exec_dir(id, exec_id), exec_id, timeout)
     }
 
     /// Whether the container is running: its monitor lives and has recorded no exit yet.

@@ -13,6 +13,9 @@
 //! When the container's init exits it deletes the runc container, writes `exit.json`
 //! atomically, and exits.
 //!
+//! An exec runs the same way with `exec_id` set: `runc exec --detach` of the `process.json` in
+//! its own state folder, its output in its own log, its exit in its own `exit.json`.
+//!
 //! Files in the state folder: `monitor.json` (the request), `monitor.pid`, `init.pid` (runc's
 //! pid file), `runc.log` (runc's own log), `exit.json` ([`ExitRecord`]).
 
@@ -70,6 +73,11 @@ pub struct MonitorRequest {
     /// Whether stdin closes when the first attached client ends its input (`StdinOnce`).
     #[serde(default)]
     pub stdin_once: bool,
+    /// Set for an exec: the exec's id. The monitor then runs `process.json` from its state
+    /// folder in the running container `id` (`runc exec --detach`) instead of creating and
+    /// starting the container, and never deletes the container.
+    #[serde(default)]
+    pub exec_id: Option<String>,
 }
 
 /// How a container ended, as the monitor recorded it.
@@ -312,6 +320,9 @@ fn supervise(state_dir: &Path) -> Result<()> {
     let runc_log = state_dir.join(RUNC_LOG_FILE);
     let init_pid_file = state_dir.join(INIT_PID_FILE);
     let _ = fs::remove_file(&init_pid_file);
+    let is_exec = request.exec_id.is_some();
+    let attach_name = request.exec_id.as_deref().unwrap_or(&request.id).to_owned();
+    let step: &'static str = if is_exec { "exec" } else { "create" };
     let mut command = Command::new(runc.binary());
     command
         .arg("--root")
@@ -319,43 +330,59 @@ fn supervise(state_dir: &Path) -> Result<()> {
         .arg("--log")
         .arg(&runc_log)
         .arg("--log-format")
-        .arg("json")
-        .arg("create")
-        .arg("--bundle")
-        .arg(state_dir)
+        .arg("json");
+    if is_exec {
+        command
+            .arg("exec")
+            .arg("--detach")
+            .arg("--process")
+            .arg(state_dir.join("process.json"));
+    } else {
+        command.arg("create").arg("--bundle").arg(state_dir);
+    }
+    command
         .arg("--pid-file")
         .arg(&init_pid_file)
         .stdin(Stdio::null());
+    // Undoes a failed start: an exec leaves the container alone.
+    let undo = |runc: &Runc| {
+        if !is_exec {
+            let _ = runc.delete(&request.id, true);
+        }
+    };
     let hub = Arc::new(Hub::new(request.tty));
     let created = if request.tty {
         create_with_terminal(command, &request.id, &log, &hub)
     } else {
         create_with_pipes(command, &request, &log, &hub)
     };
-    let (created, readers, _console, stdin) = created
-        .map_err(|e| runtime_error(&runc, &request.id, "create", format!("cannot run: {e}")))?;
+    let (created, readers, _console, stdin) =
+        created.map_err(|e| runtime_error(&runc, &request.id, step, format!("cannot run: {e}")))?;
     if !created.success() {
         let message = runc_log_error(&runc_log).unwrap_or_else(|| format!("exited with {created}"));
         for reader in readers {
             let _ = reader.join();
         }
-        let _ = runc.delete(&request.id, true);
-        return Err(runtime_error(&runc, &request.id, "create", message));
+        undo(&runc);
+        return Err(runtime_error(&runc, &request.id, step, message));
     }
-    let pid = read_pid(&init_pid_file).ok_or_else(|| {
-        runtime_error(&runc, &request.id, "create", "wrote no pid file".to_owned())
-    })?;
+    let pid = read_pid(&init_pid_file)
+        .ok_or_else(|| runtime_error(&runc, &request.id, step, "wrote no pid file".to_owned()))?;
     let stdin: attach::Stdin = Arc::new(Mutex::new(stdin));
-    if let Err(e) = attach::serve(&request.id, Arc::clone(&hub), stdin, request.stdin_once) {
-        let _ = runc.delete(&request.id, true);
+    if let Err(e) = attach::serve(&attach_name, Arc::clone(&hub), stdin, request.stdin_once) {
+        if is_exec {
+            // SAFETY: kill(2) has no memory-safety preconditions; `pid` is our child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        undo(&runc);
         reap(pid);
         return Err(Error::Monitor {
             container: request.id.clone(),
             message: format!("cannot listen for attach: {e}"),
         });
     }
-    if let Err(e) = runc.start(&request.id) {
-        let _ = runc.delete(&request.id, true);
+    if !is_exec && let Err(e) = runc.start(&request.id) {
+        undo(&runc);
         reap(pid);
         for reader in readers {
             let _ = reader.join();
@@ -380,7 +407,7 @@ fn supervise(state_dir: &Path) -> Result<()> {
         .sync_all();
     // runc's container goes before the exit is recorded, so that a recorded exit means runc
     // holds nothing of the container any more; a failed delete is logged, and removal retries.
-    if let Err(e) = runc.delete(&request.id, true) {
+    if !is_exec && let Err(e) = runc.delete(&request.id, true) {
         eprintln!("monitor of {}: {e}", request.id);
     }
     durable::write_json_atomically(&state_dir.join(EXIT_FILE), &record)

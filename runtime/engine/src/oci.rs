@@ -245,6 +245,83 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
     Ok(spec)
 }
 
+/// What `docker exec` runs in a running container.
+#[derive(Clone, Debug, Default)]
+pub struct ExecConfig {
+    /// The command and its arguments.
+    pub cmd: Vec<String>,
+    /// `NAME=value` entries added to (or replacing those of) the container's environment.
+    pub env: Vec<String>,
+    /// The user, as the container config's `User`; the container's when empty.
+    pub user: String,
+    /// The working directory; the container's when empty.
+    pub working_dir: String,
+    /// Whether the process gets a terminal.
+    pub tty: bool,
+}
+
+/// The process of an exec: the container's own (from its runtime spec) with the exec's
+/// command, environment, user, working directory and terminal.
+///
+/// # Errors
+///
+/// [`Error::InvalidContainerConfig`] without a command, or for a user the container's
+/// `/etc/passwd` does not know.
+pub fn exec_process(container: &Spec, exec: &ExecConfig) -> Result<oci_spec::runtime::Process> {
+    if exec.cmd.is_empty() {
+        return Err(Error::InvalidContainerConfig(
+            "No exec command specified".to_owned(),
+        ));
+    }
+    let mut process = container.process().clone().ok_or_else(|| {
+        Error::InvalidContainerConfig("the container's spec has no process".to_owned())
+    })?;
+    process.set_args(Some(exec.cmd.clone()));
+    let mut env = process.env().clone().unwrap_or_default();
+    let mut added = exec.env.clone();
+    if exec.tty
+        && !added
+            .iter()
+            .chain(&env)
+            .any(|entry| env_name(entry) == "TERM")
+    {
+        added.push("TERM=xterm".to_owned());
+    }
+    for entry in added {
+        match env.iter_mut().find(|old| env_name(old) == env_name(&entry)) {
+            Some(old) => *old = entry,
+            None => env.push(entry),
+        }
+    }
+    process.set_env(Some(env));
+    if !exec.user.is_empty() {
+        let rootfs = container
+            .root()
+            .as_ref()
+            .map(|root| root.path().clone())
+            .unwrap_or_default();
+        let user = resolve_user(&rootfs, &exec.user)?;
+        process.set_user(
+            UserBuilder::default()
+                .uid(user.uid)
+                .gid(user.gid)
+                .additional_gids(user.additional_gids)
+                .build()?,
+        );
+    }
+    if !exec.working_dir.is_empty() {
+        if !exec.working_dir.starts_with('/') {
+            return Err(Error::InvalidContainerConfig(format!(
+                "the working directory '{}' is invalid: it needs to be an absolute path",
+                exec.working_dir
+            )));
+        }
+        process.set_cwd(PathBuf::from(&exec.working_dir));
+    }
+    process.set_terminal(Some(exec.tty));
+    Ok(process)
+}
+
 /// Docker's default mounts: `/proc`, `/dev`, `/dev/pts`, `/sys`, `/sys/fs/cgroup`,
 /// `/dev/mqueue`, `/dev/shm`.
 fn default_mounts() -> Result<Vec<oci_spec::runtime::Mount>> {

@@ -15,6 +15,7 @@ use drydock_engine::digest::Digest;
 use drydock_engine::images::{ContainerConfig, DeleteRecord, ImageStore, ImageUser};
 use drydock_engine::logs::{LogOptions, LogReader, LogStream};
 use drydock_engine::monitor::Launched;
+use drydock_engine::oci::ExecConfig;
 use drydock_engine::timestamp::Timestamp;
 use drydock_engine::{Error, ErrorKind, oci, rootfs};
 
@@ -391,6 +392,89 @@ fn logs_select_streams_and_tails_and_follow_what_comes_later() {
         .collect();
     assert_eq!(followed, vec!["four\n".to_owned(), "partial".to_owned()]);
     remove_and_check_nothing_left(&sandbox, &id);
+}
+
+#[test]
+fn exec_runs_in_the_running_container_with_its_own_streams_and_exit_code() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let (id, _) = start(&sandbox, &image, &["sleep", "1000"]);
+    let interactive = ExecConfig {
+        cmd: ["sh", "-c", "read x; echo got $x; echo err >&2; exit 7"]
+            .map(str::to_owned)
+            .to_vec(),
+        env: vec!["EXTRA=1".to_owned()],
+        ..ExecConfig::default()
+    };
+    sandbox
+        .runtime
+        .exec(&id, "exec-one", &interactive, true, true)
+        .unwrap_or_else(|e| panic!("the exec starts: {e}"));
+    let mut stream = attach::connect(
+        "exec-one",
+        AttachRequest {
+            stdin: true,
+            stdout: true,
+            stderr: true,
+        },
+    )
+    .expect("attaches to the exec");
+    stream.write_all(b"it\n").expect("writes");
+    stream.shutdown(Shutdown::Write).expect("ends stdin");
+    let mut received = Vec::new();
+    while let Some(frame) = attach::read_frame(&mut stream).expect("reads") {
+        received.push(frame);
+    }
+    received.sort();
+    assert_eq!(
+        received,
+        vec![
+            (attach::STDOUT, b"got it\n".to_vec()),
+            (attach::STDERR, b"err\n".to_vec())
+        ]
+    );
+    let exit = sandbox
+        .runtime
+        .wait_exec(&id, "exec-one", EXIT_TIMEOUT)
+        .expect("the exec exits");
+    assert_eq!(exit.exit_code, 7);
+    // The container runs on; a second exec sees its environment, user and working directory.
+    assert!(sandbox.runtime.is_running(&id));
+    let plain = ExecConfig {
+        cmd: ["sh", "-c", "echo $EXTRA-$HOSTNAME-$(id -u)-$(pwd)"]
+            .map(str::to_owned)
+            .to_vec(),
+        env: vec!["EXTRA=two".to_owned()],
+        working_dir: "/tmp".to_owned(),
+        ..ExecConfig::default()
+    };
+    sandbox
+        .runtime
+        .exec(&id, "exec-two", &plain, false, false)
+        .expect("the second exec starts");
+    let exit = sandbox
+        .runtime
+        .wait_exec(&id, "exec-two", EXIT_TIMEOUT)
+        .expect("it exits");
+    assert_eq!(exit.exit_code, 0);
+    let output =
+        fs::read_to_string(sandbox.runtime.exec_log_path(&id, "exec-two")).expect("output");
+    let line: serde_json::Value = serde_json::from_str(output.trim()).expect("one JSON line");
+    assert_eq!(line["log"], format!("two-{}-0-/tmp\n", &id[..12]));
+    // The container's own log has none of it.
+    assert!(!sandbox.runtime.log_path(&id).exists() || log_lines(&sandbox, &id).is_empty());
+    let duplicate = sandbox
+        .runtime
+        .exec(&id, "exec-two", &plain, false, false)
+        .expect_err("the id is taken");
+    assert_eq!(duplicate.kind(), ErrorKind::Conflict);
+    sandbox.runtime.remove(&id, true).expect("forced removal");
+    assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
+    let stopped = sandbox
+        .runtime
+        .exec(&id, "exec-three", &plain, false, false)
+        .expect_err("not running");
+    assert_eq!(stopped.kind(), ErrorKind::Conflict);
 }
 
 #[test]
