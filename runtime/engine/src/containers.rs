@@ -284,12 +284,41 @@ impl ContainerRuntime {
 
     /// Sends `signal` to the container's init.
     pub fn kill(&self, id: &str, signal: i32) -> Result<()> {
-        if !self.is_running(id) {
+        self.require_running(id)?;
+        self.runc.kill(id, signal)
+    }
+
+    /// Freezes the running container (`docker pause`).
+    pub fn pause(&self, id: &str) -> Result<()> {
+        self.require_running(id)?;
+        if self.runc.state(id)?.status == "paused" {
             return Err(Error::ContainerConflict(format!(
-                "Container {id} is not running"
+                "Container {id} is already paused"
             )));
         }
-        self.runc.kill(id, signal)
+        self.runc.pause(id)
+    }
+
+    /// Thaws the paused container (`docker unpause`).
+    pub fn unpause(&self, id: &str) -> Result<()> {
+        self.require_running(id)?;
+        if self.runc.state(id)?.status != "paused" {
+            return Err(Error::ContainerConflict(format!(
+                "Container {id} is not paused"
+            )));
+        }
+        self.runc.resume(id)
+    }
+
+    fn require_running(&self, id: &str) -> Result<()> {
+        validate_id(id)?;
+        if self.is_running(id) {
+            Ok(())
+        } else {
+            Err(Error::ContainerConflict(format!(
+                "Container {id} is not running"
+            )))
+        }
     }
 
     /// Removes the container: its runc state, its root filesystem (unmounted first) and its
@@ -307,6 +336,9 @@ impl ContainerRuntime {
                 Ok(()) | Err(Error::NoSuchContainer(_)) => {}
                 Err(e) => return Err(e),
             }
+            // A frozen process cannot die: thaw a paused container (an error just means it
+            // was not paused).
+            let _ = self.runc.resume(id);
             self.wait(id, KILL_TIMEOUT)?;
         }
         self.wait_for_monitor_exit(id)?;

@@ -110,6 +110,16 @@ impl Runc {
         })
     }
 
+    /// `runc pause <id>`: freezes every process of the container (freezer cgroup).
+    pub fn pause(&self, id: &str) -> Result<()> {
+        self.run("pause", id, [id]).map(drop)
+    }
+
+    /// `runc resume <id>`: thaws a paused container.
+    pub fn resume(&self, id: &str) -> Result<()> {
+        self.run("resume", id, [id]).map(drop)
+    }
+
     /// `runc kill <id> <signal>`.
     pub fn kill(&self, id: &str, signal: i32) -> Result<()> {
         self.run("kill", id, [id.to_owned(), signal.to_string()])

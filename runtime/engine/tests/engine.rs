@@ -183,6 +183,18 @@ fn a_sleeping_container_outlives_the_engines_handles_and_dies_by_kill() {
         ContainerState::Running { pid: state.pid }
     );
     assert_eq!(sandbox.runtime.exit_record(&id).expect("readable"), None);
+    sandbox.runtime.pause(&id).expect("pauses");
+    assert_eq!(
+        sandbox.runtime.runc().state(&id).expect("a state").status,
+        "paused"
+    );
+    let twice = sandbox.runtime.pause(&id).expect_err("already paused");
+    assert_eq!(twice.kind(), ErrorKind::Conflict);
+    sandbox.runtime.unpause(&id).expect("unpauses");
+    assert_eq!(
+        sandbox.runtime.runc().state(&id).expect("a state").status,
+        "running"
+    );
     let refused = sandbox.runtime.remove(&id, false).expect_err("it runs");
     assert_eq!(refused.kind(), ErrorKind::Conflict);
     sandbox.runtime.kill(&id, libc::SIGKILL).expect("kill");
@@ -205,6 +217,8 @@ fn force_removing_a_running_container_kills_it_and_leaves_nothing() {
     let sandbox = Sandbox::new();
     let image = sandbox.import_busybox();
     let (id, launched) = start(&sandbox, &image, &["sleep", "1000"]);
+    // Paused, too: removal thaws it so the kill takes.
+    sandbox.runtime.pause(&id).expect("pauses");
     sandbox.runtime.remove(&id, true).expect("forced removal");
     assert!(!std::path::Path::new(&format!("/proc/{}", launched.pid)).exists());
     assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
