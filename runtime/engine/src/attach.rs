@@ -71,6 +71,112 @@ fn attach_error(id: &str, e: io::Error) -> Error {
     }
 }
 
+/// The abstract socket name where a container's (or exec's) monitor takes terminal resizes.
+fn control_name(id: &str) -> String {
+    format!("drydock-control-{id}")
+}
+
+/// A terminal size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminalSize {
+    /// Rows.
+    pub height: u16,
+    /// Columns.
+    pub width: u16,
+}
+
+/// Resizes the terminal of the running container (or exec) `id`, as `docker` does when its
+/// window changes.
+///
+/// # Errors
+///
+/// [`Error::ContainerConflict`] when it is not running, [`Error::Monitor`] when it has no
+/// terminal.
+pub fn resize(id: &str, size: TerminalSize) -> Result<()> {
+    let address = SocketAddr::from_abstract_name(control_name(id).as_bytes())
+        .map_err(|e| attach_error(id, e))?;
+    let mut stream = UnixStream::connect_addr(&address).map_err(|e| {
+        if e.kind() == io::ErrorKind::ConnectionRefused {
+            Error::ContainerConflict(format!("Container {id} is not running"))
+        } else {
+            attach_error(id, e)
+        }
+    })?;
+    let mut line = serde_json::to_vec(&size).map_err(|e| Error::Monitor {
+        container: id.to_owned(),
+        message: e.to_string(),
+    })?;
+    line.push(b'\n');
+    stream.write_all(&line).map_err(|e| attach_error(id, e))?;
+    let mut reply = String::new();
+    stream
+        .read_to_string(&mut reply)
+        .map_err(|e| attach_error(id, e))?;
+    match reply.trim() {
+        "ok" => Ok(()),
+        message => Err(Error::Monitor {
+            container: id.to_owned(),
+            message: message.to_owned(),
+        }),
+    }
+}
+
+/// Serves terminal resizes of the container (or exec) `id` on its control socket until the
+/// process exits; `master` is its terminal, `None` without one.
+pub(crate) fn serve_control(id: &str, master: Option<std::os::fd::OwnedFd>) -> io::Result<()> {
+    let address = SocketAddr::from_abstract_name(control_name(id).as_bytes())?;
+    let listener = UnixListener::bind_addr(&address)?;
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let reply = match read_line(&mut client)
+                .and_then(|line| serde_json::from_slice::<TerminalSize>(&line).ok())
+            {
+                None => "a resize is one JSON line with height and width".to_owned(),
+                Some(size) => match &master {
+                    None => "the container has no terminal".to_owned(),
+                    Some(master) => set_window_size(master, size),
+                },
+            };
+            let _ = client.write_all(format!("{reply}\n").as_bytes());
+        }
+    });
+    Ok(())
+}
+
+/// Sets a terminal's window size; `ok` or the kernel's error.
+fn set_window_size(master: &std::os::fd::OwnedFd, size: TerminalSize) -> String {
+    use std::os::fd::AsRawFd;
+
+    let window = libc::winsize {
+        ws_row: size.height,
+        ws_col: size.width,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize from the pointer, which is valid for the call.
+    let set = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &window) };
+    if set == 0 {
+        "ok".to_owned()
+    } else {
+        format!("cannot resize the terminal: {}", io::Error::last_os_error())
+    }
+}
+
+/// Reads one line (at most 1 KiB, without its newline) byte by byte, so nothing after it is
+/// consumed; `None` when the peer ends first or sends more.
+fn read_line(client: &mut UnixStream) -> Option<Vec<u8>> {
+    let mut line = Vec::new();
+    let mut byte = [0_u8; 1];
+    loop {
+        match client.read(&mut byte) {
+            Ok(1) if byte[0] == b'\n' => return Some(line),
+            Ok(1) if line.len() < 1024 => line.push(byte[0]),
+            _ => return None,
+        }
+    }
+}
+
 /// Reads one multiplexed frame: its stream byte and payload, or `None` at the end.
 pub fn read_frame(reader: &mut impl Read) -> io::Result<Option<(u8, Vec<u8>)>> {
     let mut header = [0_u8; 8];
@@ -165,15 +271,9 @@ pub(crate) fn serve(id: &str, hub: Arc<Hub>, stdin: Stdin, stdin_once: bool) -> 
 /// Reads a client's request line, subscribes it, and copies what it writes to stdin.
 fn serve_client(mut client: UnixStream, hub: &Hub, stdin: &Stdin, stdin_once: bool) {
     // Byte by byte, so that no stdin byte after the line is taken with it.
-    let mut line = Vec::new();
-    let mut byte = [0_u8; 1];
-    loop {
-        match client.read(&mut byte) {
-            Ok(1) if byte[0] == b'\n' => break,
-            Ok(1) if line.len() < 1024 => line.push(byte[0]),
-            _ => return,
-        }
-    }
+    let Some(line) = read_line(&mut client) else {
+        return;
+    };
     let Ok(request) = serde_json::from_slice::<AttachRequest>(&line) else {
         return;
     };

@@ -356,7 +356,7 @@ fn supervise(state_dir: &Path) -> Result<()> {
     } else {
         create_with_pipes(command, &request, &log, &hub)
     };
-    let (created, readers, _console, stdin) =
+    let (created, readers, console, stdin) =
         created.map_err(|e| runtime_error(&runc, &request.id, step, format!("cannot run: {e}")))?;
     if !created.success() {
         let message = runc_log_error(&runc_log).unwrap_or_else(|| format!("exited with {created}"));
@@ -380,6 +380,10 @@ fn supervise(state_dir: &Path) -> Result<()> {
             container: request.id.clone(),
             message: format!("cannot listen for attach: {e}"),
         });
+    }
+    let master = console.as_ref().and_then(|master| master.try_clone().ok());
+    if let Err(e) = attach::serve_control(&attach_name, master) {
+        eprintln!("monitor of {attach_name}: cannot listen for resizes: {e}");
     }
     if !is_exec && let Err(e) = runc.start(&request.id) {
         undo(&runc);

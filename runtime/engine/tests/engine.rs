@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::time::Duration;
 
-use drydock_engine::attach::{self, AttachRequest};
+use drydock_engine::attach::{self, AttachRequest, TerminalSize};
 use drydock_engine::containers::{ContainerRuntime, ContainerState};
 use drydock_engine::digest::Digest;
 use drydock_engine::images::{ContainerConfig, DeleteRecord, ImageStore, ImageUser};
@@ -283,6 +283,18 @@ fn attached_stdin_reaches_cat_and_its_output_comes_back_in_frames() {
         stdout: true,
         stderr: true,
     };
+    let no_terminal = attach::resize(
+        &id,
+        TerminalSize {
+            height: 1,
+            width: 1,
+        },
+    )
+    .expect_err("no terminal to resize");
+    assert!(
+        no_terminal.to_string().contains("no terminal"),
+        "{no_terminal}"
+    );
     let mut stream = attach::connect(&id, request).expect("attaches");
     stream.write_all(b"ping\n").expect("writes stdin");
     let (kind, payload) = attach::read_frame(&mut stream)
@@ -312,16 +324,24 @@ fn an_attached_terminal_runs_an_interactive_shell() {
         stdout: true,
         stderr: false,
     };
+    attach::resize(
+        &id,
+        TerminalSize {
+            height: 40,
+            width: 100,
+        },
+    )
+    .expect("resizes");
     let mut stream = attach::connect(&id, request).expect("attaches");
     stream
-        .write_all(b"echo answer=$((6*7))\nexit 4\n")
+        .write_all(b"echo answer=$((6*7)); stty size\nexit 4\n")
         .expect("types");
     let mut screen = Vec::new();
     stream
         .read_to_end(&mut screen)
         .expect("reads until the shell exits");
     let screen = String::from_utf8_lossy(&screen);
-    assert!(screen.contains("answer=42\r\n"), "{screen:?}");
+    assert!(screen.contains("answer=42\r\n40 100\r\n"), "{screen:?}");
     let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
     assert_eq!(exit.exit_code, 4);
     remove_and_check_nothing_left(&sandbox, &id);
