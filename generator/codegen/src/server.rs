@@ -245,3 +245,167 @@ prettyplease) and rustfmt is told to leave it alone.
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A three-version API: an image operation with a multi-segment name, a
+    /// list that exists since the last version with JSON filters, and a
+    /// hijacking attach with a streamed answer.
+    fn api() -> Api {
+        let all = "1.23..=1.25";
+        let param = |name: &str, location: &str, ty: serde_json::Value, json: bool| {
+            serde_json::json!({
+                "name": name, "location": location, "versions": [all],
+                "shapes": [{ "versions": [all], "ty": ty, "json_encoded": json, "required": location == "path" }]
+            })
+        };
+        let string = serde_json::json!({ "kind": "scalar", "scalar": "string" });
+        let boolean = serde_json::json!({ "kind": "scalar", "scalar": "boolean" });
+        let error = serde_json::json!({
+            "status": "404", "versions": [all],
+            "shapes": [{ "versions": [all], "kind": "json", "content_types": ["application/json"],
+                         "schema": { "kind": "named", "name": "ErrorResponse" } }]
+        });
+        serde_json::from_value(serde_json::json!({
+            "title": "Test API",
+            "versions": ["1.23", "1.24", "1.25"],
+            "types": {
+                "ErrorResponse": {
+                    "name": "ErrorResponse", "versions": [all], "origin": "#/definitions/ErrorResponse",
+                    "shapes": [{ "versions": [all], "kind": "struct", "fields": [
+                        { "name": "message", "versions": [all],
+                          "shapes": [{ "versions": [all], "ty": string, "required": true }] }
+                    ] }]
+                }
+            },
+            "operations": {
+                "ImageInspect": {
+                    "id": "ImageInspect", "versions": [all], "method": "GET",
+                    "path": "/images/{name}/json", "tag": "Image", "origin": "#/paths/x",
+                    "parameters": [param("name", "path", string.clone(), false), param("size", "query", boolean, false)],
+                    "responses": [
+                        { "status": "200", "versions": [all], "shapes": [{ "versions": [all], "kind": "json",
+                          "content_types": ["application/json"], "schema": { "kind": "named", "name": "ErrorResponse" } }] },
+                        error
+                    ]
+                },
+                "SecretList": {
+                    "id": "SecretList", "versions": ["1.25..=1.25"], "method": "GET",
+                    "path": "/secrets", "tag": "Secret", "origin": "#/paths/y",
+                    "parameters": [param("filters", "query", string.clone(), true)],
+                    "responses": [{ "status": "200", "versions": ["1.25..=1.25"], "shapes": [{ "versions": ["1.25..=1.25"], "kind": "empty", "content_types": [] }] }]
+                },
+                "ContainerAttach": {
+                    "id": "ContainerAttach", "versions": [all], "method": "POST",
+                    "path": "/containers/{id}/attach", "tag": "Container", "origin": "#/paths/z", "hijack": true,
+                    "parameters": [param("id", "path", string, false)],
+                    "responses": [{ "status": "200", "versions": [all], "shapes": [{ "versions": [all], "kind": "multiplexed_stream", "content_types": [] }] }]
+                }
+            }
+        }))
+        .expect("the test IR deserialises")
+    }
+
+    fn emitted() -> GeneratedFiles {
+        emit_server(&api(), "test-server").expect("emits")
+    }
+
+    fn file<'a>(files: &'a GeneratedFiles, path: &str) -> &'a str {
+        files
+            .get(&PathBuf::from(path))
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("{path} is emitted"))
+    }
+
+    #[test]
+    fn one_module_and_trait_per_area_with_501_defaults() {
+        let files = emitted();
+        let paths: Vec<_> = files.keys().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            paths,
+            [
+                "Cargo.toml",
+                "src/containers.rs",
+                "src/images.rs",
+                "src/lib.rs",
+                "src/recording.rs",
+                "src/secrets.rs"
+            ]
+        );
+        let images = file(&files, "src/images.rs");
+        assert!(images.contains("pub trait Images: Send + Sync"), "{images}");
+        assert!(
+            images.contains("ServerError::not_implemented(\"ImageInspect\")"),
+            "{images}"
+        );
+        assert!(images.contains("pub size: Option<bool>"), "{images}");
+        assert!(
+            images.contains("Status200(Box<drydock_models::ErrorResponse>)"),
+            "{images}"
+        );
+        assert!(
+            images.contains("Reply::json(404, body, version)"),
+            "{images}"
+        );
+    }
+
+    #[test]
+    fn route_table_marks_greedy_names_versions_and_hijacks() {
+        let lib = file(&emitted(), "src/lib.rs").to_string();
+        let compact: String = lib.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            compact.contains("template: \"/images/{name}/json\", greedy: Some(\"name\")"),
+            "{lib}"
+        );
+        assert!(
+            compact.contains("template: \"/containers/{id}/attach\", greedy: None, versions: &[(ApiVersion::new(1, 23), ApiVersion::new(1, 25))], hijack: true"),
+            "{lib}"
+        );
+        assert!(
+            compact.contains("versions: &[(ApiVersion::new(1, 25), ApiVersion::new(1, 25))]"),
+            "{lib}"
+        );
+    }
+
+    #[test]
+    fn json_filters_hijack_input_and_streams_get_their_runtime_types() {
+        let files = emitted();
+        let secrets = file(&files, "src/secrets.rs");
+        assert!(
+            secrets.contains("pub filters: Option<drydock_runtime::Filters>"),
+            "{secrets}"
+        );
+        assert!(
+            secrets.contains("request.query().filters(\"filters\")?"),
+            "{secrets}"
+        );
+        let containers = file(&files, "src/containers.rs");
+        assert!(containers.contains("pub hijack: Hijack"), "{containers}");
+        assert!(containers.contains("Status200(ByteStream)"), "{containers}");
+        assert!(
+            containers.contains("Reply::stream(200, response::RAW_STREAM, body)"),
+            "{containers}"
+        );
+    }
+
+    #[test]
+    fn output_is_deterministic_and_left_alone_by_rustfmt() {
+        let files = emitted();
+        assert_eq!(files, emitted());
+        for (path, text) in files
+            .iter()
+            .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
+        {
+            assert!(
+                text.contains("#![cfg_attr(rustfmt, rustfmt::skip)]"),
+                "{}",
+                path.display()
+            );
+        }
+        let manifest = file(&files, "Cargo.toml");
+        assert!(manifest.contains("features = [\"server\"]"), "{manifest}");
+        assert!(manifest.contains("default-features = false"), "{manifest}");
+    }
+}

@@ -36,3 +36,45 @@ pub async fn serve_unix(listener: UnixListener, router: Router) -> io::Result<()
 pub async fn serve_tcp(listener: TcpListener, router: Router) -> io::Result<()> {
     axum::serve(listener, router).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("drydock-listen-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("creates a temp dir");
+        dir
+    }
+
+    #[tokio::test]
+    async fn unix_socket_is_group_readable_only_and_replaces_a_stale_socket() {
+        let dir = temp_dir("mode");
+        let path = dir.join("docker.sock");
+        let first = bind_unix(&path).expect("binds");
+        drop(first);
+        let _second = bind_unix(&path).expect("replaces the stale socket");
+        let mode = std::fs::metadata(&path)
+            .expect("exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o660);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn unix_socket_refuses_to_replace_a_regular_file() {
+        let dir = temp_dir("file");
+        let path = dir.join("docker.sock");
+        std::fs::write(&path, "keep me").expect("writes");
+        let err = bind_unix(&path).expect_err("a regular file is not replaced");
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("still there"),
+            "keep me"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
