@@ -1172,8 +1172,32 @@ fn describes_json_text(description: Option<&str>) -> bool {
     .any(|phrase| d.contains(phrase))
 }
 
+/// One token of a `$ref` fragment: percent-decoded (a fragment is part of a
+/// URI: `%7Bindex%7D` is `{index}`), then JSON-pointer unescaped.
 fn unescape_token(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
+    let bytes = token.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                decoded.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded)
+        .replace("~1", "/")
+        .replace("~0", "~")
 }
 
 /// An operation id from method and path: `GET /pets/{id}` → `GetPetsId`.

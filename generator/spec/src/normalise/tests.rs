@@ -421,3 +421,27 @@ components:
     assert!(err.contains("#/components/responses/Gone"), "{err}");
     assert!(err.contains("/paths/~1things/post/responses/404"), "{err}");
 }
+
+#[test]
+fn percent_encoded_and_escaped_ref_tokens_resolve() {
+    let text = r##"
+openapi: 3.0.3
+info: {title: Encoded, version: "1"}
+paths: {}
+components:
+  schemas:
+    "{index}": {type: string}
+    "a/b": {type: integer}
+    User:
+      type: object
+      properties:
+        index: {$ref: "#/components/schemas/%7Bindex%7D"}
+        ab: {$ref: "#/components/schemas/a~1b"}
+"##;
+    let api = normalise_yaml(text).unwrap().api;
+    let ty = |f: &str| api.field("User", f).unwrap().shapes[0].value.ty.clone();
+    assert_eq!(ty("index"), TypeRef::named("Index"));
+    assert_eq!(ty("ab"), TypeRef::named("AB"));
+    assert_eq!(unescape_token("%7Bindex%7D"), "{index}");
+    assert_eq!(unescape_token("100%"), "100%", "a stray % stays");
+}
