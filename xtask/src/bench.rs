@@ -1,5 +1,10 @@
-//! `cargo xtask bench models-build`: how long the generated models take to build, beside
-//! bollard's models (`bollard-stubs` from crates.io), measured the same way in one run.
+//! `cargo xtask bench`: measurements too slow or too heavy for `cargo xtask test`, each beside
+//! bollard's counterpart in the same run.
+//!
+//! ## `models-build`
+//!
+//! How long the generated models take to build, beside bollard's models (`bollard-stubs` from
+//! crates.io), measured the same way in one run.
 //!
 //! Each crate is built through a scratch crate of its own under `target/bench/` that only
 //! depends on it, is its own workspace (so neither borrows the other's lock file or
@@ -12,6 +17,12 @@
 //!
 //! Both times and the ratios are printed. The builds take minutes on a shared machine, which
 //! is why `cargo xtask test` never runs this.
+//!
+//! ## `client`
+//!
+//! The generated client (`drydock-client`) beside `bollard`, on the same calls to the same
+//! daemon in one run: see [`client`]. bollard is compiled only in the scratch crate under
+//! `target/bench/client/`, so the workspace's builds (and CI's clippy and tests) never see it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,6 +51,23 @@ pub struct BenchArgs {
 pub enum Bench {
     /// Clean build time of generated/models beside that of bollard-stubs (takes minutes).
     ModelsBuild,
+    /// Per-call latency of drydock-client beside bollard against one private dockerd (builds
+    /// both in release mode first, which takes minutes).
+    Client(ClientBenchArgs),
+}
+
+/// Arguments of `cargo xtask bench client`.
+#[derive(clap::Args)]
+pub struct ClientBenchArgs {
+    /// Timed calls of each operation with each client.
+    #[arg(long, default_value_t = 2000)]
+    pub iterations: usize,
+    /// Stopped containers on the daemon (for the list), besides the one that logs.
+    #[arg(long, default_value_t = 5)]
+    pub containers: usize,
+    /// Lines the logging container printed (`seq 1 LINES`), read back by each logs call.
+    #[arg(long, default_value_t = 1000)]
+    pub lines: usize,
 }
 
 /// One crate under measurement.
@@ -64,6 +92,7 @@ struct Times {
 pub fn run(args: BenchArgs) -> Result<(), String> {
     match args.which {
         Bench::ModelsBuild => models_build(),
+        Bench::Client(args) => client(&args),
     }
 }
 
@@ -196,3 +225,347 @@ fn timed(f: impl FnOnce() -> Result<(), String>) -> Result<Duration, String> {
 fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64().max(f64::EPSILON)
 }
+
+/// The version of bollard compared against, pinned so that runs compare alike (the newest
+/// release when this was written).
+const BOLLARD_VERSION: &str = "=0.21.1";
+
+/// `cargo xtask bench client`: writes the scratch crate `target/bench/client/` (drydock-client
+/// and drydock-tests by path, bollard from crates.io, drydock's lock file for the versions they
+/// share), builds it in release mode and runs it. The program ([`CLIENT_BENCH_MAIN`]) starts a
+/// private dockerd with the tests' harness, creates the containers, and times each call with
+/// each client in alternating rounds so that a change of load on the machine falls on both.
+fn client(args: &ClientBenchArgs) -> Result<(), String> {
+    let root = workspace_root();
+    let client = root.join("generated/client");
+    if !client.join("Cargo.toml").is_file() {
+        return Err(format!(
+            "{} has no crate: run `cargo xtask codegen` first",
+            client.display()
+        ));
+    }
+    if args.iterations == 0 {
+        return Err("--iterations must be at least 1".to_string());
+    }
+    let scratch = root.join("target/bench/client");
+    let src = scratch.join("src");
+    std::fs::create_dir_all(&src).map_err(|e| format!("cannot create {}: {e}", src.display()))?;
+    let manifest = format!(
+        "# Written by `cargo xtask bench client`.\n[package]\nname = \"bench-client\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\ndrydock-client = {{ path = {:?} }}\ndrydock-tests = {{ path = {:?} }}\nbollard = \"{BOLLARD_VERSION}\"\nfutures-util = \"0.3\"\ntokio = {{ version = \"1\", features = [\"rt\"] }}\n\n[profile.release]\ndebug = false\n\n[workspace]\n",
+        client.display().to_string(),
+        root.join("tests").display().to_string(),
+    );
+    write(&scratch.join("Cargo.toml"), &manifest)?;
+    write(&src.join("main.rs"), CLIENT_BENCH_MAIN)?;
+    // drydock's lock file pins drydock's dependencies to the versions the workspace uses; cargo
+    // adds bollard's.
+    std::fs::copy(root.join("Cargo.lock"), scratch.join("Cargo.lock"))
+        .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
+
+    println!("building drydock-client and bollard {BOLLARD_VERSION} in release mode");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target = scratch.join("target");
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--quiet"])
+        .current_dir(&scratch)
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "cargo build of {} failed with {status}",
+            scratch.display()
+        ));
+    }
+    let program = target.join("release/bench-client");
+    let status = Command::new(&program)
+        .arg(args.iterations.to_string())
+        .arg(args.containers.to_string())
+        .arg(args.lines.to_string())
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed with {status}", program.display()))
+    }
+}
+
+/// `src/main.rs` of the scratch crate of `cargo xtask bench client`.
+const CLIENT_BENCH_MAIN: &str = r##"//! Written by `cargo xtask bench client`: drydock-client beside bollard, the same calls to
+//! one private dockerd, both at API 1.33 over its unix socket, one call at a time on a
+//! single-threaded tokio runtime. Arguments: ITERATIONS CONTAINERS LINES.
+
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::{ListContainersOptions, LogsOptions};
+use bollard::{ClientVersion, Docker};
+use drydock_client::{
+    Client, ClientConfig, ContainerInspectParams, ContainerListParams, ContainerLogsParams,
+};
+use drydock_tests::dockerd::Dockerd;
+use futures_util::StreamExt;
+
+const IMAGE: &str = "busybox:latest";
+/// Rounds of each call: each round times ITERATIONS / ROUNDS calls with one client, then as
+/// many with the other, the first client alternating from round to round.
+const ROUNDS: usize = 10;
+
+#[derive(Clone, Copy)]
+enum Call {
+    Ping,
+    List,
+    Inspect,
+    Logs,
+}
+
+impl Call {
+    fn label(self) -> &'static str {
+        match self {
+            Call::Ping => "ping",
+            Call::List => "container list",
+            Call::Inspect => "container inspect",
+            Call::Logs => "container logs",
+        }
+    }
+}
+
+struct Clients {
+    drydock: Client,
+    bollard: Docker,
+    /// The container that printed the lines.
+    logger: String,
+}
+
+/// One call with drydock-client; returns a size to check against bollard's.
+async fn drydock_call(clients: &Clients, call: Call) -> usize {
+    let client = &clients.drydock;
+    match call {
+        Call::Ping => client.system_ping().await.expect("drydock ping").len(),
+        Call::List => client
+            .container_list(ContainerListParams {
+                all: Some(true),
+                ..ContainerListParams::default()
+            })
+            .await
+            .expect("drydock container list")
+            .len(),
+        Call::Inspect => client
+            .container_inspect(ContainerInspectParams {
+                id: clients.logger.clone(),
+                ..ContainerInspectParams::default()
+            })
+            .await
+            .expect("drydock container inspect")
+            .id
+            .map_or(0, |id| id.len()),
+        Call::Logs => {
+            let mut frames = client
+                .container_logs(ContainerLogsParams {
+                    id: clients.logger.clone(),
+                    stdout: Some(true),
+                    stderr: Some(true),
+                    ..ContainerLogsParams::default()
+                })
+                .await
+                .expect("drydock container logs");
+            let mut bytes = 0;
+            while let Some(frame) = frames.next().await {
+                bytes += frame.expect("drydock log frame").payload.len();
+            }
+            bytes
+        }
+    }
+}
+
+/// The same call with bollard.
+async fn bollard_call(clients: &Clients, call: Call) -> usize {
+    let docker = &clients.bollard;
+    match call {
+        Call::Ping => docker.ping().await.expect("bollard ping").len(),
+        Call::List => docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                ..ListContainersOptions::default()
+            }))
+            .await
+            .expect("bollard container list")
+            .len(),
+        Call::Inspect => docker
+            .inspect_container(&clients.logger, None)
+            .await
+            .expect("bollard container inspect")
+            .id
+            .map_or(0, |id| id.len()),
+        Call::Logs => {
+            let mut frames = docker.logs(
+                &clients.logger,
+                Some(LogsOptions {
+                    stdout: true,
+                    stderr: true,
+                    ..LogsOptions::default()
+                }),
+            );
+            let mut bytes = 0;
+            while let Some(frame) = frames.next().await {
+                bytes += frame.expect("bollard log frame").as_ref().len();
+            }
+            bytes
+        }
+    }
+}
+
+/// Times `count` calls of `call` with drydock (`drydock` true) or bollard, adding each call's
+/// duration to `times`.
+async fn timed(clients: &Clients, call: Call, drydock: bool, count: usize, times: &mut Vec<Duration>) {
+    for _ in 0..count {
+        let start = Instant::now();
+        let size = if drydock {
+            drydock_call(clients, call).await
+        } else {
+            bollard_call(clients, call).await
+        };
+        times.push(start.elapsed());
+        std::hint::black_box(size);
+    }
+}
+
+struct Summary {
+    median: Duration,
+    mean: Duration,
+    p90: Duration,
+}
+
+fn summary(times: &mut [Duration]) -> Summary {
+    times.sort();
+    let total: Duration = times.iter().sum();
+    Summary {
+        median: times[times.len() / 2],
+        mean: total / times.len() as u32,
+        p90: times[times.len() * 9 / 10],
+    }
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|e| format!("(cannot read /proc/loadavg: {e})"))
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|arg| arg.parse().expect("the arguments are counts"))
+        .collect();
+    let [iterations, containers, lines] = args[..] else {
+        panic!("usage: bench-client ITERATIONS CONTAINERS LINES");
+    };
+    println!("starting a private dockerd");
+    let daemon = Dockerd::start();
+    daemon.import_busybox(IMAGE);
+    for n in 0..containers {
+        daemon.docker_stdout(["create", "--name", &format!("bench-{n}"), IMAGE, "true"]);
+    }
+    let logger = daemon
+        .docker_stdout(["create", "--name", "bench-logs", IMAGE, "seq", "1", &lines.to_string()])
+        .trim()
+        .to_owned();
+    daemon.docker_stdout(["start", "--attach", logger.as_str()]);
+    let logged: usize = (1..=lines).map(|n| n.to_string().len() + 1).sum();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    runtime.block_on(async {
+        let host = daemon.host();
+        let config = ClientConfig::from_vars(|name| match name {
+            "DOCKER_HOST" => Some(host.clone()),
+            "DOCKER_API_VERSION" => Some("1.33".to_owned()),
+            _ => None,
+        })
+        .expect("the configuration is valid");
+        let drydock = Client::connect(&config).await.expect("drydock connects");
+        let bollard = Docker::connect_with_unix(
+            &host,
+            120,
+            &ClientVersion {
+                major_version: 1,
+                minor_version: 33,
+            },
+        )
+        .expect("bollard connects");
+        let clients = Clients {
+            drydock,
+            bollard,
+            logger: logger.clone(),
+        };
+        let calls = [Call::Ping, Call::List, Call::Inspect, Call::Logs];
+        // Both clients see the same answers before anything is timed.
+        for call in calls {
+            let (ours, theirs) = (drydock_call(&clients, call).await, bollard_call(&clients, call).await);
+            assert_eq!(ours, theirs, "{} gives the same size with both clients", call.label());
+        }
+        assert_eq!(drydock_call(&clients, Call::List).await, containers + 1);
+        assert_eq!(drydock_call(&clients, Call::Logs).await, logged);
+
+        let per_round = iterations.div_ceil(ROUNDS);
+        let load_before = load_average();
+        println!(
+            "{} calls of each operation with each client ({ROUNDS} alternating rounds), {} containers, logs of {lines} lines ({logged} bytes); load average before: {load_before}",
+            per_round * ROUNDS,
+            containers + 1
+        );
+        println!();
+        println!(
+            "{:<20} {:<10} {:>12} {:>12} {:>12} {:>12}",
+            "call", "client", "median µs", "mean µs", "p90 µs", "calls/s"
+        );
+        for call in calls {
+            let warm_up = (per_round / 2).max(1);
+            let mut discard = Vec::new();
+            timed(&clients, call, true, warm_up, &mut discard).await;
+            timed(&clients, call, false, warm_up, &mut discard).await;
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            for round in 0..ROUNDS {
+                let drydock_first = round % 2 == 0;
+                for drydock in [drydock_first, !drydock_first] {
+                    let times = if drydock { &mut ours } else { &mut theirs };
+                    timed(&clients, call, drydock, per_round, times).await;
+                }
+            }
+            let (ours, theirs) = (summary(&mut ours), summary(&mut theirs));
+            for (client, s) in [("drydock", &ours), ("bollard", &theirs)] {
+                println!(
+                    "{:<20} {:<10} {:>12.1} {:>12.1} {:>12.1} {:>12.0}",
+                    call.label(),
+                    client,
+                    micros(s.median),
+                    micros(s.mean),
+                    micros(s.p90),
+                    1.0 / s.mean.as_secs_f64()
+                );
+            }
+            println!(
+                "{:<20} {:<10} {:>12.2} {:>12.2} {:>12.2} {:>12.2}",
+                "",
+                "ratio d/b",
+                ours.median.as_secs_f64() / theirs.median.as_secs_f64(),
+                ours.mean.as_secs_f64() / theirs.mean.as_secs_f64(),
+                ours.p90.as_secs_f64() / theirs.p90.as_secs_f64(),
+                theirs.mean.as_secs_f64() / ours.mean.as_secs_f64()
+            );
+        }
+        println!();
+        println!("load average before: {load_before}; after: {}", load_average());
+        println!("ratio d/b: drydock's latency over bollard's (below 1: drydock is faster); for calls/s, drydock's rate over bollard's");
+    });
+    drop(daemon);
+}
+"##;
