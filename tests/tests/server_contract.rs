@@ -18,23 +18,6 @@ use drydock_runtime::ApiVersion;
 use drydock_server::recording::{Answer, Recording};
 use serde_json::{Value, json};
 
-/// Fields the generated models mishandle (a models emitter gap, reported to
-/// its owner): left out of synthesised values so the rest of the contract is
-/// still checked. `(IR type, field)`.
-const MODEL_GAPS: &[(&str, &str)] = &[
-    // Typed as the older `Config`, whose fields the models say end at 1.29, so
-    // `downgrade` drops them from 1.30 on.
-    ("ContainerInspectResponse", "Config"),
-    ("Image", "ContainerConfig"),
-    ("Image", "Config"),
-];
-
-/// Whether `key` is a gap field the model fills with its default.
-fn is_gap_default(key: &str, value: &Value) -> bool {
-    MODEL_GAPS.iter().any(|(_, field)| *field == key)
-        && (value == &json!([]) || value == &json!({}) || value.is_null())
-}
-
 fn load_api() -> Api {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../generated/ir/docker.json");
     let text = std::fs::read_to_string(path).expect("the committed IR is readable");
@@ -73,9 +56,7 @@ fn synth(api: &Api, ty: &TypeRef, version: &IrVersion, depth: usize) -> Value {
                         return Value::Object(object);
                     }
                     for field in &st.fields {
-                        if !field.versions.contains(version)
-                            || MODEL_GAPS.contains(&(name.as_str(), field.name.as_str()))
-                        {
+                        if !field.versions.contains(version) {
                             continue;
                         }
                         let Some(shape) = shape_at(&field.shapes, version) else {
@@ -360,7 +341,7 @@ fn first_difference(got: &Value, want: &Value, path: &str) -> Option<String> {
                 }
             }
             g.keys()
-                .find(|k| !w.contains_key(*k) && !is_gap_default(k, &g[*k]))
+                .find(|k| !w.contains_key(*k))
                 .map(|k| format!("{path}.{k} unexpected ({})", g[k]))
         }
         (Value::Array(g), Value::Array(w)) if g.len() == w.len() => g

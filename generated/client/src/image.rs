@@ -355,7 +355,11 @@ impl Client {
                 version,
                 "ImageCommit",
                 body,
-                &[("Healthcheck.StartPeriod", "1.29")],
+                &[
+                    ("Healthcheck", "1.24"),
+                    ("Healthcheck.StartPeriod", "1.29"),
+                    ("StopTimeout", "1.25"),
+                ],
             )?;
         }
         let mut request = self.connection.request(Method::POST, "/commit");

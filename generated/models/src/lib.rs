@@ -234,461 +234,29 @@ pub struct Commit {
 
 impl VersionedModel for Commit {}
 
-/// Configuration for a container that is portable between hosts
+/// The `Config` schema of the API.
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     /// The `ID` field.
-    ///
-    /// Since API 1.30.
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The `Version` field.
-    ///
-    /// Since API 1.30.
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<ObjectVersion>,
     /// The `CreatedAt` field.
-    ///
-    /// Since API 1.30.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// The `UpdatedAt` field.
-    ///
-    /// Since API 1.30.
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// The `Spec` field.
-    ///
-    /// Since API 1.30.
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ConfigSpec>,
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// API 1.23 to 1.29.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// API 1.23 to 1.29.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// API 1.23 to 1.29.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp>": {}}`
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<
-        BTreeMap<String, Option<BTreeMap<String, serde_json::Value>>>,
-    >,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// API 1.23 to 1.29.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// API 1.23 to 1.29.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// API 1.23 to 1.29.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`. A variable without `=` is removed from the environment, rather than to have an empty value.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<ConfigCmd>,
-    /// A test to perform to check that the container is healthy.
-    ///
-    /// API 1.24 to 1.29.
-    ///
-    /// The type of this field changed between API versions: `ConfigHealthcheck` in API 1.24 to
-    /// 1.26; `HealthConfig` in API 1.27 to 1.29. It is held as a type wide enough for every
-    /// version.
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<HealthConfig>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name of the image to use when creating the container
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty objects.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<BTreeMap<String, Option<BTreeMap<String, serde_json::Value>>>>,
-    /// The working directory for commands to run in.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<ConfigEntrypoint>,
-    /// Disable networking for the container.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<BTreeMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    ///
-    /// API 1.23 to 1.29.
-    ///
-    /// Defaults to `"SIGTERM"`.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default is used.
-    ///
-    /// API 1.25 to 1.29.
-    #[serde(
-        rename = "StopTimeout",
-        default,
-        deserialize_with = "model::null_as_some",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub stop_timeout: Option<Option<i64>>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    ///
-    /// API 1.23 to 1.29.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
 }
 
-impl VersionedModel for Config {
-    fn absent_fields(
-        &self,
-        version: model::ApiVersion,
-        path: &str,
-        out: &mut Vec<String>,
-    ) {
-        if self.id.is_some() && !model::exists_in(version, &[model::Span::since(1, 30)])
-        {
-            out.push(model::field_path(path, "ID"));
-        }
-        if self.version.is_some()
-            && !model::exists_in(version, &[model::Span::since(1, 30)])
-        {
-            out.push(model::field_path(path, "Version"));
-        }
-        if self.created_at.is_some()
-            && !model::exists_in(version, &[model::Span::since(1, 30)])
-        {
-            out.push(model::field_path(path, "CreatedAt"));
-        }
-        if self.updated_at.is_some()
-            && !model::exists_in(version, &[model::Span::since(1, 30)])
-        {
-            out.push(model::field_path(path, "UpdatedAt"));
-        }
-        if self.spec.is_some()
-            && !model::exists_in(version, &[model::Span::since(1, 30)])
-        {
-            out.push(model::field_path(path, "Spec"));
-        }
-        if self.hostname.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "Hostname"));
-        }
-        if self.domainname.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "Domainname"));
-        }
-        if self.user.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "User"));
-        }
-        if self.attach_stdin.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "AttachStdin"));
-        }
-        if self.attach_stdout.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "AttachStdout"));
-        }
-        if self.attach_stderr.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "AttachStderr"));
-        }
-        if self.exposed_ports.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "ExposedPorts"));
-        }
-        if self.tty.is_some() && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "Tty"));
-        }
-        if self.open_stdin.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "OpenStdin"));
-        }
-        if self.stdin_once.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "StdinOnce"));
-        }
-        if self.env.is_some() && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "Env"));
-        }
-        if self.cmd.is_some() && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "Cmd"));
-        }
-        if self.healthcheck.is_some()
-            && !model::exists_in(version, &[model::Span::between((1, 24), (1, 29))])
-        {
-            out.push(model::field_path(path, "Healthcheck"));
-        } else {
-            self.healthcheck
-                .absent_fields(version, &model::field_path(path, "Healthcheck"), out);
-        }
-        if self.args_escaped.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "ArgsEscaped"));
-        }
-        if self.image.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "Image"));
-        }
-        if self.volumes.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "Volumes"));
-        }
-        if self.working_dir.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "WorkingDir"));
-        }
-        if self.entrypoint.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "Entrypoint"));
-        }
-        if self.network_disabled.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "NetworkDisabled"));
-        }
-        if self.mac_address.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "MacAddress"));
-        }
-        if self.on_build.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "OnBuild"));
-        }
-        if self.labels.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "Labels"));
-        }
-        if self.stop_signal.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "StopSignal"));
-        }
-        if self.stop_timeout.is_some()
-            && !model::exists_in(version, &[model::Span::between((1, 25), (1, 29))])
-        {
-            out.push(model::field_path(path, "StopTimeout"));
-        }
-        if self.shell.is_some()
-            && !model::exists_in(version, &[model::Span::until(1, 29)])
-        {
-            out.push(model::field_path(path, "Shell"));
-        }
-    }
-    fn downgrade(&mut self, version: model::ApiVersion) {
-        if !model::exists_in(version, &[model::Span::since(1, 30)]) {
-            self.id = None;
-        }
-        if !model::exists_in(version, &[model::Span::since(1, 30)]) {
-            self.version = None;
-        }
-        if !model::exists_in(version, &[model::Span::since(1, 30)]) {
-            self.created_at = None;
-        }
-        if !model::exists_in(version, &[model::Span::since(1, 30)]) {
-            self.updated_at = None;
-        }
-        if !model::exists_in(version, &[model::Span::since(1, 30)]) {
-            self.spec = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.hostname = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.domainname = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.user = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.attach_stdin = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.attach_stdout = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.attach_stderr = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.exposed_ports = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.tty = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.open_stdin = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.stdin_once = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.env = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.cmd = None;
-        }
-        if model::exists_in(version, &[model::Span::between((1, 24), (1, 29))]) {
-            self.healthcheck.downgrade(version);
-        } else {
-            self.healthcheck = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.args_escaped = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.image = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.volumes = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.working_dir = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.entrypoint = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.network_disabled = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.mac_address = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.on_build = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.labels = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.stop_signal = None;
-        }
-        if !model::exists_in(version, &[model::Span::between((1, 25), (1, 29))]) {
-            self.stop_timeout = None;
-        }
-        if !model::exists_in(version, &[model::Span::until(1, 29)]) {
-            self.shell = None;
-        }
-    }
-}
-
-/// Command to run specified as a string or an array of strings.
-///
-/// API 1.23 to 1.29.
-///
-/// Deserialisation tries the alternatives in order and keeps the first that fits.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-pub enum ConfigCmd {
-    /// The value is a list.
-    List(Vec<String>),
-    /// The value is a `string`.
-    String(String),
-    /// A value that is none of the above, as received.
-    Other(serde_json::Value),
-}
-
-impl VersionedModel for ConfigCmd {}
+impl VersionedModel for Config {}
 
 /// The request body of `POST /configs/create`.
 ///
@@ -732,52 +300,6 @@ pub struct ConfigCreateResponse {
 }
 
 impl VersionedModel for ConfigCreateResponse {}
-
-/// The entry point for the container as a string or an array of strings.
-///
-/// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-///
-/// API 1.23 to 1.29.
-///
-/// Deserialisation tries the alternatives in order and keeps the first that fits.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-pub enum ConfigEntrypoint {
-    /// The value is a list.
-    List(Vec<String>),
-    /// The value is a `string`.
-    String(String),
-    /// A value that is none of the above, as received.
-    Other(serde_json::Value),
-}
-
-impl VersionedModel for ConfigEntrypoint {}
-
-/// A test to perform to check that the container is healthy.
-///
-/// API 1.24 to 1.26.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct ConfigHealthcheck {
-    /// The test to perform. Possible values are:
-    ///
-    /// - `{}` inherit healthcheck from image or parent image
-    /// - `{"NONE"}` disable healthcheck
-    /// - `{"CMD", args...}` exec arguments directly
-    /// - `{"CMD-SHELL", command}` run command with system's default shell
-    #[serde(rename = "Test", skip_serializing_if = "Option::is_none")]
-    pub test: Option<Vec<String>>,
-    /// The time to wait between checks in nanoseconds. 0 means inherit.
-    #[serde(rename = "Interval", skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-    /// The time to wait before considering the check to have hung. 0 means inherit.
-    #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<i64>,
-    /// The number of consecutive failures needed to consider a container as unhealthy. 0 means inherit.
-    #[serde(rename = "Retries", skip_serializing_if = "Option::is_none")]
-    pub retries: Option<i64>,
-}
-
-impl VersionedModel for ConfigHealthcheck {}
 
 /// The `ConfigSpec` schema of the API.
 ///
@@ -884,8 +406,6 @@ impl VersionedModel for ContainerChangesResponseItemKind {}
 ///
 /// Previous versions of Docker builder used this field to store build cache,
 /// and it is not in active use anymore.
-///
-/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ContainerConfig {
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
@@ -940,7 +460,13 @@ pub struct ContainerConfig {
     /// Command to run specified as a string or an array of strings.
     #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
     pub cmd: Option<ContainerConfigCmd>,
-    /// The `Healthcheck` field.
+    /// A test to perform to check that the container is healthy.
+    ///
+    /// Since API 1.24.
+    ///
+    /// The type of this field changed between API versions: `ContainerConfigHealthcheck` in API
+    /// 1.24 to 1.26; `HealthConfig` since API 1.27. It is held as a type wide enough for every
+    /// version.
     #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<HealthConfig>,
     /// Command is already escaped (Windows only)
@@ -979,6 +505,8 @@ pub struct ContainerConfig {
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
+    ///
+    /// Since API 1.25.
     #[serde(
         rename = "StopTimeout",
         default,
@@ -998,17 +526,33 @@ impl VersionedModel for ContainerConfig {
         path: &str,
         out: &mut Vec<String>,
     ) {
-        self.healthcheck
-            .absent_fields(version, &model::field_path(path, "Healthcheck"), out);
+        if self.healthcheck.is_some()
+            && !model::exists_in(version, &[model::Span::since(1, 24)])
+        {
+            out.push(model::field_path(path, "Healthcheck"));
+        } else {
+            self.healthcheck
+                .absent_fields(version, &model::field_path(path, "Healthcheck"), out);
+        }
+        if self.stop_timeout.is_some()
+            && !model::exists_in(version, &[model::Span::since(1, 25)])
+        {
+            out.push(model::field_path(path, "StopTimeout"));
+        }
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
-        self.healthcheck.downgrade(version);
+        if model::exists_in(version, &[model::Span::since(1, 24)]) {
+            self.healthcheck.downgrade(version);
+        } else {
+            self.healthcheck = None;
+        }
+        if !model::exists_in(version, &[model::Span::since(1, 25)]) {
+            self.stop_timeout = None;
+        }
     }
 }
 
 /// Command to run specified as a string or an array of strings.
-///
-/// Since API 1.30.
 ///
 /// Deserialisation tries the alternatives in order and keeps the first that fits.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -1028,8 +572,6 @@ impl VersionedModel for ContainerConfigCmd {}
 ///
 /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
 ///
-/// Since API 1.30.
-///
 /// Deserialisation tries the alternatives in order and keeps the first that fits.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
@@ -1043,6 +585,32 @@ pub enum ContainerConfigEntrypoint {
 }
 
 impl VersionedModel for ContainerConfigEntrypoint {}
+
+/// A test to perform to check that the container is healthy.
+///
+/// API 1.24 to 1.26.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ContainerConfigHealthcheck {
+    /// The test to perform. Possible values are:
+    ///
+    /// - `{}` inherit healthcheck from image or parent image
+    /// - `{"NONE"}` disable healthcheck
+    /// - `{"CMD", args...}` exec arguments directly
+    /// - `{"CMD-SHELL", command}` run command with system's default shell
+    #[serde(rename = "Test", skip_serializing_if = "Option::is_none")]
+    pub test: Option<Vec<String>>,
+    /// The time to wait between checks in nanoseconds. 0 means inherit.
+    #[serde(rename = "Interval", skip_serializing_if = "Option::is_none")]
+    pub interval: Option<i64>,
+    /// The time to wait before considering the check to have hung. 0 means inherit.
+    #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    /// The number of consecutive failures needed to consider a container as unhealthy. 0 means inherit.
+    #[serde(rename = "Retries", skip_serializing_if = "Option::is_none")]
+    pub retries: Option<i64>,
+}
+
+impl VersionedModel for ContainerConfigHealthcheck {}
 
 /// The request body of `POST /containers/{id}/copy`.
 ///
@@ -1266,17 +834,15 @@ pub struct ContainerCreateBody {
     #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
     /// Command to run specified as a string or an array of strings.
-    ///
-    /// The type of this field changed between API versions: `ConfigCmd` in API 1.23 to 1.29;
-    /// `ContainerConfigCmd` since API 1.30. It is held as a type wide enough for every version.
     #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
     pub cmd: Option<ContainerConfigCmd>,
     /// A test to perform to check that the container is healthy.
     ///
     /// Since API 1.24.
     ///
-    /// The type of this field changed between API versions: `ConfigHealthcheck` in API 1.24 to
-    /// 1.26; `HealthConfig` since API 1.27. It is held as a type wide enough for every version.
+    /// The type of this field changed between API versions: `ContainerConfigHealthcheck` in API
+    /// 1.24 to 1.26; `HealthConfig` since API 1.27. It is held as a type wide enough for every
+    /// version.
     #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<HealthConfig>,
     /// Command is already escaped (Windows only)
@@ -1294,10 +860,6 @@ pub struct ContainerCreateBody {
     /// The entry point for the container as a string or an array of strings.
     ///
     /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    ///
-    /// The type of this field changed between API versions: `ConfigEntrypoint` in API 1.23 to
-    /// 1.29; `ContainerConfigEntrypoint` since API 1.30. It is held as a type wide enough for
-    /// every version.
     #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
     pub entrypoint: Option<ContainerConfigEntrypoint>,
     /// Disable networking for the container.
@@ -1561,9 +1123,6 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
     pub host_config: Option<HostConfig>,
     /// The `GraphDriver` field.
-    ///
-    /// The type of this field changed between API versions: `GraphDriver` in API 1.23 to 1.27;
-    /// `GraphDriverData` since API 1.28. It is held as a type wide enough for every version.
     #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
     pub graph_driver: Option<GraphDriverData>,
     /// The size of files that have been created or changed by this container.
@@ -1576,17 +1135,11 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<MountPoint>>,
     /// The `Config` field.
-    ///
-    /// The type of this field changed between API versions: `Config` in API 1.23 to 1.29;
-    /// `ContainerConfig` since API 1.30. It is held as a type wide enough for every version.
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<Config>,
+    pub config: Option<ContainerConfig>,
     /// The `NetworkSettings` field.
-    ///
-    /// The type of this field changed between API versions: `NetworkConfig` in API 1.23 to 1.31;
-    /// `NetworkSettings` since API 1.32. It is held as a JSON value.
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<serde_json::Value>,
+    pub network_settings: Option<NetworkSettings>,
     /// IDs of exec instances that are running in the container.
     #[serde(rename = "ExecIDs", skip_serializing_if = "Option::is_none")]
     pub exec_ids: Option<Vec<String>>,
@@ -1603,11 +1156,14 @@ impl VersionedModel for ContainerInspectResponse {
             .absent_fields(version, &model::field_path(path, "HostConfig"), out);
         self.mounts.absent_fields(version, &model::field_path(path, "Mounts"), out);
         self.config.absent_fields(version, &model::field_path(path, "Config"), out);
+        self.network_settings
+            .absent_fields(version, &model::field_path(path, "NetworkSettings"), out);
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
         self.host_config.downgrade(version);
         self.mounts.downgrade(version);
         self.config.downgrade(version);
+        self.network_settings.downgrade(version);
     }
 }
 
@@ -2814,32 +2370,15 @@ pub struct GetPluginPrivilegesResponseItem {
 
 impl VersionedModel for GetPluginPrivilegesResponseItem {}
 
-/// Information about this container's graph driver.
-///
-/// API 1.23 to 1.27.
+/// Information about a container's graph driver.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct GraphDriver {
+pub struct GraphDriverData {
     /// The `Name` field.
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The `Data` field.
     #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
     pub data: Option<BTreeMap<String, String>>,
-}
-
-impl VersionedModel for GraphDriver {}
-
-/// Information about a container's graph driver.
-///
-/// Since API 1.28.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct GraphDriverData {
-    /// The `Name` field.
-    #[serde(rename = "Name", default, deserialize_with = "model::null_as_default")]
-    pub name: String,
-    /// The `Data` field.
-    #[serde(rename = "Data", default, deserialize_with = "model::null_as_default")]
-    pub data: BTreeMap<String, String>,
 }
 
 impl VersionedModel for GraphDriverData {}
@@ -3487,11 +3026,8 @@ pub struct Image {
     #[serde(rename = "Container", skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// The `ContainerConfig` field.
-    ///
-    /// The type of this field changed between API versions: `Config` in API 1.23 to 1.29;
-    /// `ContainerConfig` since API 1.30. It is held as a type wide enough for every version.
     #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
-    pub container_config: Option<Config>,
+    pub container_config: Option<ContainerConfig>,
     /// The `DockerVersion` field.
     #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
     pub docker_version: Option<String>,
@@ -3499,11 +3035,8 @@ pub struct Image {
     #[serde(rename = "Author", skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// The `Config` field.
-    ///
-    /// The type of this field changed between API versions: `Config` in API 1.23 to 1.29;
-    /// `ContainerConfig` since API 1.30. It is held as a type wide enough for every version.
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<Config>,
+    pub config: Option<ContainerConfig>,
     /// The `Architecture` field.
     #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
     pub architecture: Option<String>,
@@ -3522,9 +3055,6 @@ pub struct Image {
     #[serde(rename = "VirtualSize", skip_serializing_if = "Option::is_none")]
     pub virtual_size: Option<i64>,
     /// The `GraphDriver` field.
-    ///
-    /// The type of this field changed between API versions: `GraphDriver` in API 1.23 to 1.27;
-    /// `GraphDriverData` since API 1.28. It is held as a type wide enough for every version.
     #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
     pub graph_driver: Option<GraphDriverData>,
     /// The `RootFS` field.
@@ -4814,119 +4344,6 @@ pub struct NetworkAttachmentNetworkVersion {
 
 impl VersionedModel for NetworkAttachmentNetworkVersion {}
 
-/// TODO: check is correct
-///
-/// API 1.23 to 1.31.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct NetworkConfig {
-    /// The `Bridge` field.
-    #[serde(rename = "Bridge", skip_serializing_if = "Option::is_none")]
-    pub bridge: Option<String>,
-    /// The `Gateway` field.
-    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
-    /// The `Address` field.
-    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    /// The `IPPrefixLen` field.
-    #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
-    pub ip_prefix_len: Option<i64>,
-    /// The `MacAddress` field.
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// The `PortMapping` field.
-    #[serde(rename = "PortMapping", skip_serializing_if = "Option::is_none")]
-    pub port_mapping: Option<String>,
-    /// ID of the container's network sandbox.
-    #[serde(rename = "SandboxID", skip_serializing_if = "Option::is_none")]
-    pub sandbox_id: Option<String>,
-    /// Whether hairpin NAT is enabled on the container's virtual interface.
-    #[serde(rename = "HairpinMode", skip_serializing_if = "Option::is_none")]
-    pub hairpin_mode: Option<bool>,
-    /// Link-local IPv6 address of the container.
-    #[serde(rename = "LinkLocalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub link_local_ipv6_address: Option<String>,
-    /// Prefix length of the link-local IPv6 address.
-    #[serde(rename = "LinkLocalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub link_local_ipv6_prefix_len: Option<i64>,
-    /// Path of the sandbox's network namespace.
-    #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
-    pub sandbox_key: Option<String>,
-    /// Additional IPv4 addresses; null when there are none.
-    #[serde(
-        rename = "SecondaryIPAddresses",
-        default,
-        deserialize_with = "model::null_as_some",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub secondary_ip_addresses: Option<Option<Vec<Address>>>,
-    /// Additional IPv6 addresses; null when there are none.
-    #[serde(
-        rename = "SecondaryIPv6Addresses",
-        default,
-        deserialize_with = "model::null_as_some",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub secondary_ipv6_addresses: Option<Option<Vec<Address>>>,
-    /// ID of the container's endpoint on the default bridge network.
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    /// Global IPv6 address on the default bridge network.
-    #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_address: Option<String>,
-    /// Prefix length of the global IPv6 address.
-    #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_prefix_len: Option<i64>,
-    /// IPv4 address on the default bridge network.
-    #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-    /// IPv6 gateway on the default bridge network.
-    #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
-    pub ipv6_gateway: Option<String>,
-    /// Settings of each network the container is attached to, by network name.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<BTreeMap<String, EndpointSettings>>,
-    /// Host bindings of the container's ports, keyed by `<port>/<protocol>`; null while the container is not running.
-    #[serde(
-        rename = "Ports",
-        default,
-        deserialize_with = "model::null_as_some",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ports: Option<
-        Option<BTreeMap<String, Option<Vec<NetworkConfigPortsValueItem>>>>,
-    >,
-}
-
-impl VersionedModel for NetworkConfig {
-    fn absent_fields(
-        &self,
-        version: model::ApiVersion,
-        path: &str,
-        out: &mut Vec<String>,
-    ) {
-        self.networks.absent_fields(version, &model::field_path(path, "Networks"), out);
-    }
-    fn downgrade(&mut self, version: model::ApiVersion) {
-        self.networks.downgrade(version);
-    }
-}
-
-/// An element of the `Ports` field of `NetworkConfig`.
-///
-/// API 1.23 to 1.31.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct NetworkConfigPortsValueItem {
-    /// Host IP address the container's port is mapped to.
-    #[serde(rename = "HostIp", skip_serializing_if = "Option::is_none")]
-    pub host_ip: Option<String>,
-    /// Host port number the container's port is mapped to, as a string.
-    #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
-    pub host_port: Option<String>,
-}
-
-impl VersionedModel for NetworkConfigPortsValueItem {}
-
 /// The request body of `POST /networks/{id}/connect`.
 ///
 /// # Example
@@ -5182,8 +4599,6 @@ impl VersionedModel for NetworkPruneResponse {
 }
 
 /// NetworkSettings exposes the network settings in the API
-///
-/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NetworkSettings {
     /// Name of the network's bridge (for example, `docker0`).
@@ -5201,9 +4616,18 @@ pub struct NetworkSettings {
     /// Prefix length of the IPv6 unicast address.
     #[serde(rename = "LinkLocalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
     pub link_local_ipv6_prefix_len: Option<i64>,
-    /// The `Ports` field.
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<PortMap>,
+    /// Host bindings of the container's ports, keyed by `<port>/<protocol>`; null while the container is not running.
+    ///
+    /// The type of this field changed between API versions: map of array of
+    /// `NetworkSettingsPortsValueItem` in API 1.23 to 1.31; `PortMap` since API 1.32. It is held
+    /// as a JSON value.
+    #[serde(
+        rename = "Ports",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ports: Option<Option<serde_json::Value>>,
     /// SandboxKey identifies the sandbox
     #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
     pub sandbox_key: Option<String>,
@@ -5314,6 +4738,16 @@ pub struct NetworkSettings {
     /// Information about all networks that the container is connected to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<BTreeMap<String, EndpointSettings>>,
+    /// The `Address` field.
+    ///
+    /// API 1.23 to 1.31.
+    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The `PortMapping` field.
+    ///
+    /// API 1.23 to 1.31.
+    #[serde(rename = "PortMapping", skip_serializing_if = "Option::is_none")]
+    pub port_mapping: Option<String>,
 }
 
 impl VersionedModel for NetworkSettings {
@@ -5324,11 +4758,42 @@ impl VersionedModel for NetworkSettings {
         out: &mut Vec<String>,
     ) {
         self.networks.absent_fields(version, &model::field_path(path, "Networks"), out);
+        if self.address.is_some()
+            && !model::exists_in(version, &[model::Span::until(1, 31)])
+        {
+            out.push(model::field_path(path, "Address"));
+        }
+        if self.port_mapping.is_some()
+            && !model::exists_in(version, &[model::Span::until(1, 31)])
+        {
+            out.push(model::field_path(path, "PortMapping"));
+        }
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
         self.networks.downgrade(version);
+        if !model::exists_in(version, &[model::Span::until(1, 31)]) {
+            self.address = None;
+        }
+        if !model::exists_in(version, &[model::Span::until(1, 31)]) {
+            self.port_mapping = None;
+        }
     }
 }
+
+/// An element of the `Ports` field of `NetworkConfig`.
+///
+/// API 1.23 to 1.31.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NetworkSettingsPortsValueItem {
+    /// Host IP address the container's port is mapped to.
+    #[serde(rename = "HostIp", skip_serializing_if = "Option::is_none")]
+    pub host_ip: Option<String>,
+    /// Host port number the container's port is mapped to, as a string.
+    #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
+    pub host_port: Option<String>,
+}
+
+impl VersionedModel for NetworkSettingsPortsValueItem {}
 
 /// The `Node` schema of the API.
 ///

@@ -11,6 +11,10 @@
 //! [`Normaliser::claim_name`]. `$ref`s become references to named types and
 //! `allOf` parts are flattened into one struct.
 //!
+//! A component schema with an `x-drydock-name` extension is named by it: an
+//! overlay gives a definition that a later spec renamed (Docker's `Config`,
+//! `ContainerConfig` from 1.30) its later name, so merging sees one type.
+//!
 //! Docker specifics come only through vendor extensions that the project's
 //! overlays add with their evidence: `x-drydock-stream` on an operation
 //! (`json`, `multiplexed` or `raw`: its success body is a stream of that kind)
@@ -164,15 +168,33 @@ impl<'a> Normaliser<'a> {
         name
     }
 
+    /// Names every component schema: its `x-drydock-name` when an overlay gave
+    /// one (a definition the spec renamed in a later version keeps one identity
+    /// across versions), else its key.
     fn name_components(&mut self) {
-        let keys: Vec<String> = self
-            .doc
+        let doc = self.doc;
+        let named: Vec<(String, String)> = doc
             .components
             .iter()
-            .flat_map(|c| c.schemas.keys().cloned())
+            .flat_map(|c| c.schemas.iter())
+            .map(|(key, schema)| {
+                let wanted = match schema {
+                    ReferenceOr::Item(s) => s
+                        .schema_data
+                        .extensions
+                        .get("x-drydock-name")
+                        .and_then(Value::as_str)
+                        .unwrap_or(key),
+                    ReferenceOr::Reference { .. } => key,
+                };
+                (key.clone(), wanted.to_string())
+            })
             .collect();
-        for key in keys {
-            let name = self.claim_name(&key);
+        // Renamed components claim their names first, so the key they take
+        // over (if another component had it) is the one that gets a suffix.
+        let (renamed, plain): (Vec<_>, Vec<_>) = named.into_iter().partition(|(k, w)| k != w);
+        for (key, wanted) in renamed.into_iter().chain(plain) {
+            let name = self.claim_name(&wanted);
             self.component_names.insert(key, name);
         }
     }

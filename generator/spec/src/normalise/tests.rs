@@ -445,3 +445,30 @@ components:
     assert_eq!(unescape_token("%7Bindex%7D"), "{index}");
     assert_eq!(unescape_token("100%"), "100%", "a stray % stays");
 }
+
+#[test]
+fn an_x_drydock_name_renames_a_component_and_every_reference_to_it() {
+    let text = r##"
+openapi: 3.0.3
+info: {title: Renamed, version: "1"}
+paths: {}
+components:
+  schemas:
+    Config:
+      x-drydock-name: ContainerConfig
+      type: object
+      properties:
+        Image: {type: string}
+    Inspect:
+      type: object
+      properties:
+        Config: {$ref: "#/components/schemas/Config"}
+"##;
+    let api = normalise_yaml(text).unwrap().api;
+    assert!(api.types.contains_key("ContainerConfig"));
+    assert!(!api.types.contains_key("Config"));
+    assert_eq!(
+        api.field("Inspect", "Config").unwrap().shapes[0].value.ty,
+        TypeRef::named("ContainerConfig")
+    );
+}
