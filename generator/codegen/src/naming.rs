@@ -66,6 +66,11 @@ const KEYWORDS: &[&str] = &[
 /// rewritten before casing.
 const ACRONYMS: &[(&str, &str)] = &[("IPv", "Ipv"), ("IOps", "Iops"), ("SELinux", "Selinux")];
 
+/// Whether `name` is a Rust keyword (strict or reserved).
+pub(crate) fn is_keyword(name: &str) -> bool {
+    KEYWORDS.contains(&name)
+}
+
 /// Hands out names from a set, adding a numeric suffix to the ones already taken.
 #[derive(Default)]
 struct Taken(BTreeSet<String>);

@@ -174,7 +174,32 @@ fn area_module(op: &Operation) -> String {
     match snake.as_str() {
         "container" | "image" | "network" | "volume" | "node" | "service" | "task" | "secret"
         | "config" | "plugin" => format!("{snake}s"),
-        _ => snake,
+        _ => rust_name(snake, "area"),
+    }
+}
+
+/// A snake-case name usable as a Rust module or method name: `fallback` when
+/// empty, `fallback_…` when it starts with a digit (a tag or path such as
+/// `1.0`), `…_` when it is a keyword.
+fn rust_name(snake: String, fallback: &str) -> String {
+    if snake.is_empty() {
+        fallback.to_string()
+    } else if snake.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("{fallback}_{snake}")
+    } else if crate::naming::is_keyword(&snake) {
+        format!("{snake}_")
+    } else {
+        snake
+    }
+}
+
+/// An operation id as the start of a type name (`Op10ArtistMbid` for `10ArtistMbid`).
+fn rust_type_base(id: &str) -> String {
+    let camel = id.to_upper_camel_case();
+    if camel.is_empty() || camel.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("Op{camel}")
+    } else {
+        camel
     }
 }
 
@@ -404,9 +429,9 @@ fn operation_plan(
         .flatten();
     Ok(OperationPlan {
         id: op.id.clone(),
-        method: op.id.to_snake_case(),
-        request_name: format!("{}Request", op.id.to_upper_camel_case()),
-        response_name: format!("{}Response", op.id.to_upper_camel_case()),
+        method: rust_name(op.id.to_snake_case(), "op"),
+        request_name: format!("{}Request", rust_type_base(&op.id)),
+        response_name: format!("{}Response", rust_type_base(&op.id)),
         http_method: op.method.to_ascii_uppercase(),
         path: op.path.clone(),
         summary: op.summary.clone(),
@@ -417,4 +442,20 @@ fn operation_plan(
         hijack: op.hijack,
         greedy,
     })
+}
+
+#[cfg(test)]
+mod naming_tests {
+    use super::{rust_name, rust_type_base};
+
+    #[test]
+    fn tags_and_ids_that_are_not_rust_names_become_rust_names() {
+        assert_eq!(rust_name(String::new(), "area"), "area");
+        assert_eq!(rust_name("1_0".into(), "area"), "area_1_0");
+        assert_eq!(rust_name("type".into(), "op"), "type_");
+        assert_eq!(rust_name("pets".into(), "area"), "pets");
+        assert_eq!(rust_type_base("10ArtistMbid"), "Op10ArtistMbid");
+        assert_eq!(rust_type_base(""), "Op");
+        assert_eq!(rust_type_base("PetList"), "PetList");
+    }
 }
