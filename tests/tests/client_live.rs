@@ -16,14 +16,16 @@ use drydock_client::models::{
     NetworkCreateBody, VolumeCreateBody,
 };
 use drydock_client::{
-    ApiVersion, Client, ClientConfig, ContainerAttachParams, ContainerCreateParams,
-    ContainerDeleteParams, ContainerExecParams, ContainerInspectParams, ContainerKillParams,
+    ApiVersion, ByteStream, Client, ClientConfig, ContainerArchiveInfoParams,
+    ContainerArchiveParams, ContainerAttachParams, ContainerCreateParams, ContainerDeleteParams,
+    ContainerExecParams, ContainerExportParams, ContainerInspectParams, ContainerKillParams,
     ContainerListParams, ContainerLogsParams, ContainerPruneParams, ContainerRestartParams,
     ContainerStartParams, ContainerStopParams, ContainerTopParams, ContainerWaitParams, Error,
     ExecStartParams, Filters, Frame, FrameStream, ImageCreateParams, ImageDeleteParams,
     ImageHistoryParams, ImageInspectParams, ImageListParams, ImageTagParams, NetworkCreateParams,
-    NetworkDeleteParams, NetworkInspectParams, NetworkListParams, StreamKind, SystemEventsParams,
-    VolumeCreateParams, VolumeDeleteParams, VolumeInspectParams, VolumeListParams,
+    NetworkDeleteParams, NetworkInspectParams, NetworkListParams, PutContainerArchiveParams,
+    StreamKind, SystemEventsParams, VolumeCreateParams, VolumeDeleteParams, VolumeInspectParams,
+    VolumeListParams,
 };
 use drydock_runtime::frames::FrameCodec;
 use drydock_runtime::transport::DockerHost;
@@ -240,6 +242,142 @@ async fn exec_output(client: &Client, id: &str, command: &[&str]) -> String {
 }
 
 /// The container lifecycle, exec, logs and prune.
+/// Everything a byte stream (a download) holds.
+async fn collect_bytes(mut stream: ByteStream, what: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk.unwrap_or_else(|e| panic!("{what} streams: {e}")));
+    }
+    out
+}
+
+/// A tar archive holding one file.
+fn tar_with_file(name: &str, text: &str) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(text.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder
+        .append_data(&mut header, name, text.as_bytes())
+        .expect("a tar entry is written to memory");
+    builder
+        .into_inner()
+        .expect("a tar archive is finished in memory")
+}
+
+/// The entries of a tar archive: path and, for files, their text.
+fn tar_entries(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut archive = tar::Archive::new(bytes);
+    let entries = archive.entries().expect("the download is a tar archive");
+    entries
+        .map(|entry| {
+            let mut entry = entry.expect("a tar entry reads");
+            let path = entry
+                .path()
+                .expect("an entry has a path")
+                .display()
+                .to_string();
+            let mut text = String::new();
+            if entry.header().entry_type().is_file() {
+                std::io::Read::read_to_string(&mut entry, &mut text).unwrap_or_default();
+            }
+            (path, text)
+        })
+        .collect()
+}
+
+/// archive PUT, HEAD and GET, and export, on the running container `id`.
+async fn archive_and_export(client: &Client, version: &str, id: &str) {
+    let text = format!("put at {version}\n");
+    client
+        .put_container_archive(PutContainerArchiveParams {
+            id: id.to_owned(),
+            path: "/tmp".to_owned(),
+            no_overwrite_dir_non_dir: None,
+            body: reqwest::Body::from(tar_with_file("greeting.txt", &text)),
+        })
+        .await
+        .expect("archive put succeeds");
+    client
+        .container_archive_info(ContainerArchiveInfoParams {
+            id: id.to_owned(),
+            path: "/tmp/greeting.txt".to_owned(),
+        })
+        .await
+        .expect("archive info (HEAD) finds the file");
+    let downloaded = client
+        .container_archive(ContainerArchiveParams {
+            id: id.to_owned(),
+            path: "/tmp/greeting.txt".to_owned(),
+        })
+        .await
+        .expect("archive get answers");
+    let entries = tar_entries(&collect_bytes(downloaded, "archive get").await);
+    assert_eq!(
+        entries,
+        [("greeting.txt".to_owned(), text.clone())],
+        "archive get at API {version} gives back what archive put wrote"
+    );
+    let exported = client
+        .container_export(ContainerExportParams { id: id.to_owned() })
+        .await
+        .expect("export answers");
+    let entries = tar_entries(&collect_bytes(exported, "export").await);
+    assert!(
+        entries.iter().any(|(path, _)| path == "bin/busybox"),
+        "the export at API {version} holds the image's files"
+    );
+    assert!(
+        entries.contains(&("tmp/greeting.txt".to_owned(), text)),
+        "the export at API {version} holds the file archive put wrote"
+    );
+}
+
+/// `docker import`: a tarball uploaded to POST /images/create with fromSrc=-.
+async fn image_import(client: &Client, version: &str) {
+    let repo = format!("drydock-import-{}", version.replace('.', "-"));
+    let mut progress = client
+        .image_create(ImageCreateParams {
+            from_src: Some("-".to_owned()),
+            repo: Some(repo.clone()),
+            tag: Some("latest".to_owned()),
+            body: Some(reqwest::Body::from(tar_with_file(
+                "hello.txt",
+                "imported\n",
+            ))),
+            ..ImageCreateParams::default()
+        })
+        .await
+        .expect("image import answers");
+    let mut messages = Vec::new();
+    while let Some(message) = progress.next().await {
+        messages.push(message.expect("import progress has no error"));
+    }
+    assert!(
+        messages.iter().any(|m| m
+            .status
+            .as_deref()
+            .is_some_and(|s| s.starts_with("sha256:"))),
+        "the import at API {version} reports the new image id: {messages:?}"
+    );
+    let reference = format!("{repo}:latest");
+    let inspected = client
+        .image_inspect(ImageInspectParams {
+            name: reference.clone(),
+        })
+        .await
+        .expect("the imported image inspects");
+    assert!(inspected.id.is_some_and(|id| id.starts_with("sha256:")));
+    client
+        .image_delete(ImageDeleteParams {
+            name: reference,
+            ..ImageDeleteParams::default()
+        })
+        .await
+        .expect("the imported image is removed");
+}
+
 async fn container_operations(client: &Client, version: &str) {
     let name = format!("drydock-client-{}", version.replace('.', "-"));
     let greeting = format!("hello from {version}");
@@ -281,6 +419,7 @@ async fn container_operations(client: &Client, version: &str) {
         Some(true),
         "the container runs at API {version}"
     );
+    archive_and_export(client, version, &id).await;
 
     // The shell execs the sleep once it has echoed: top shows `sleep 300` as
     // a command of its own from then on (before, only inside `sh -c …`).
@@ -638,6 +777,7 @@ fn walk_through(version: &str) {
         let client = client_at(daemon, version).await;
         system_operations(&client, version).await;
         image_operations(&client, version).await;
+        image_import(&client, version).await;
         container_operations(&client, version).await;
         attach_with_stdin(&client, version).await;
         volume_operations(&client, version).await;

@@ -25,13 +25,14 @@ impl Client {
     ///
     /// `GET /containers/{id}/archive` (`ContainerArchive`), API 1.23 to 1.33.
     ///
-    /// Returns once the daemon answers with success.
+    /// Returns the body of the answer as a stream of bytes.
     pub async fn container_archive(
         &self,
         params: ContainerArchiveParams,
-    ) -> Result<(), Error> {
+    ) -> Result<crate::ByteStream, Error> {
         let request = self.container_archive_request(params)?;
-        self.connection.send_empty("ContainerArchive", request).await
+        let response = self.connection.send("ContainerArchive", request).await?;
+        Ok(crate::byte_stream("ContainerArchive", response))
     }
     /// Checks the versions of [`Client::container_archive`]'s request and builds it.
     fn container_archive_request(
@@ -625,13 +626,14 @@ impl Client {
     ///
     /// `GET /containers/{id}/export` (`ContainerExport`), API 1.23 to 1.33.
     ///
-    /// Returns once the daemon answers with success.
+    /// Returns the body of the answer as a stream of bytes.
     pub async fn container_export(
         &self,
         params: ContainerExportParams,
-    ) -> Result<(), Error> {
+    ) -> Result<crate::ByteStream, Error> {
         let request = self.container_export_request(params)?;
-        self.connection.send_empty("ContainerExport", request).await
+        let response = self.connection.send("ContainerExport", request).await?;
+        Ok(crate::byte_stream("ContainerExport", response))
     }
     /// Checks the versions of [`Client::container_export`]'s request and builds it.
     fn container_export_request(

@@ -36,7 +36,7 @@ pub enum ContainerArchiveResponse {
     /// Status 200.
     ///
     /// no error
-    Status200,
+    Status200(ByteStream),
     /// Status 400.
     ///
     /// Bad parameter
@@ -54,7 +54,7 @@ impl ContainerArchiveResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
     pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
+            Self::Status200(body) => Reply::stream(200, response::TAR, body),
             Self::Status400(body) => Reply::stream(400, response::TAR, body),
             Self::Status404(body) => Reply::json(404, body, version),
             Self::Status500(body) => Reply::stream(500, response::TAR, body),
@@ -564,7 +564,7 @@ pub enum ContainerExportResponse {
     /// Status 200.
     ///
     /// no error
-    Status200,
+    Status200(ByteStream),
     /// Status 404.
     ///
     /// no such container
@@ -578,7 +578,7 @@ impl ContainerExportResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
     pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
+            Self::Status200(body) => Reply::stream(200, response::OCTET_STREAM, body),
             Self::Status404(body) => Reply::json(404, body, version),
             Self::Status500(body) => Reply::stream(500, response::OCTET_STREAM, body),
         }

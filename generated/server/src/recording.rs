@@ -358,7 +358,9 @@ impl crate::containers::Containers for Recording {
         self.record("ContainerArchive", version, recorded);
         let answer = (self.answer)("ContainerArchive", version);
         match answer.status {
-            200 => Ok(containers::ContainerArchiveResponse::Status200),
+            200 => {
+                Ok(containers::ContainerArchiveResponse::Status200(bytes(answer.body)))
+            }
             400 => {
                 Ok(containers::ContainerArchiveResponse::Status400(bytes(answer.body)))
             }
@@ -679,7 +681,7 @@ impl crate::containers::Containers for Recording {
         self.record("ContainerExport", version, recorded);
         let answer = (self.answer)("ContainerExport", version);
         match answer.status {
-            200 => Ok(containers::ContainerExportResponse::Status200),
+            200 => Ok(containers::ContainerExportResponse::Status200(bytes(answer.body))),
             404 => {
                 Ok(
                     containers::ContainerExportResponse::Status404(

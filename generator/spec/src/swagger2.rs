@@ -902,6 +902,12 @@ impl<'a> Converter<'a> {
             for media_type in media_types {
                 content.insert(media_type.clone(), json!({ "schema": schema }));
             }
+        } else if carries_body(at) {
+            // A success without a schema whose operation produces bytes (a tar
+            // archive, an export) still has that body: keep its media types.
+            for media_type in produces.iter().filter(|m| is_binary_media_type(m)) {
+                content.insert(media_type.clone(), json!({}));
+            }
         }
         if let Some(examples) = response.get("examples") {
             let examples_at = child(at, "examples");
@@ -1087,6 +1093,19 @@ fn apply_nullable(schema: &mut Map<String, Value>) {
     if schema.get("x-nullable").and_then(Value::as_bool) == Some(true) {
         schema.insert("nullable".into(), true.into());
     }
+}
+
+/// Whether the response at pointer `at` (ending in its status) may carry a
+/// body: a 2xx other than 204 (1xx, 204 and 304 never have one).
+fn carries_body(at: &str) -> bool {
+    let status = at.rsplit('/').next().unwrap_or_default();
+    status.starts_with('2') && status != "204"
+}
+
+/// Whether a media type is bytes rather than JSON or text.
+fn is_binary_media_type(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or_default().trim();
+    !(essence.ends_with("json") || essence.starts_with("text/"))
 }
 
 /// Rewrites a Swagger 2.0 `$ref` to where the conversion moved its target.
@@ -1716,6 +1735,30 @@ paths: {{}}
                 "x-body-name": "spec"
             })
         );
+    }
+
+    #[test]
+    fn a_download_without_a_schema_keeps_its_binary_media_types() {
+        let doc = convert(&format!(
+            "{HEADER}produces: [application/json, text/plain]
+paths:
+  /containers/{{id}}/export:
+    get:
+      produces: [application/octet-stream]
+      responses:
+        200: {{description: the export}}
+        204: {{description: nothing}}
+  /ping:
+    get:
+      responses:
+        200: {{description: no schema, global produces}}
+"
+        ));
+        let export = &doc["paths"]["/containers/{id}/export"]["get"]["responses"];
+        assert_eq!(export["200"]["content"], json!({"application/octet-stream": {}}));
+        assert!(export["204"].get("content").is_none(), "204 carries no body");
+        let ping = &doc["paths"]["/ping"]["get"]["responses"]["200"];
+        assert!(ping.get("content").is_none(), "JSON and text without a schema stay empty");
     }
 
     #[test]
