@@ -1755,10 +1755,19 @@ paths:
 "
         ));
         let export = &doc["paths"]["/containers/{id}/export"]["get"]["responses"];
-        assert_eq!(export["200"]["content"], json!({"application/octet-stream": {}}));
-        assert!(export["204"].get("content").is_none(), "204 carries no body");
+        assert_eq!(
+            export["200"]["content"],
+            json!({"application/octet-stream": {}})
+        );
+        assert!(
+            export["204"].get("content").is_none(),
+            "204 carries no body"
+        );
         let ping = &doc["paths"]["/ping"]["get"]["responses"]["200"];
-        assert!(ping.get("content").is_none(), "JSON and text without a schema stay empty");
+        assert!(
+            ping.get("content").is_none(),
+            "JSON and text without a schema stay empty"
+        );
     }
 
     #[test]
