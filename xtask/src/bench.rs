@@ -54,6 +54,20 @@ pub enum Bench {
     /// Per-call latency of drydock-client beside bollard against one private dockerd (builds
     /// both in release mode first, which takes minutes).
     Client(ClientBenchArgs),
+    /// Requests per second of `GET /_ping` and `GET /containers/json` through drydock's
+    /// generated router beside the same calls to a private dockerd (builds in release mode).
+    Server(ServerBenchArgs),
+}
+
+/// Arguments of `cargo xtask bench server`.
+#[derive(clap::Args)]
+pub struct ServerBenchArgs {
+    /// Requests of each call to each server, per round.
+    #[arg(long, default_value_t = 4000)]
+    pub requests: usize,
+    /// Connections sending at once.
+    #[arg(long, default_value_t = 8)]
+    pub connections: usize,
 }
 
 /// Arguments of `cargo xtask bench client`.
@@ -93,6 +107,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     match args.which {
         Bench::ModelsBuild => models_build(),
         Bench::Client(args) => client(&args),
+        Bench::Server(args) => server(&args),
     }
 }
 
@@ -292,6 +307,206 @@ fn client(args: &ClientBenchArgs) -> Result<(), String> {
         Err(format!("{} failed with {status}", program.display()))
     }
 }
+
+/// `cargo xtask bench server`: writes the scratch crate `target/bench/server/`
+/// (drydock-server and drydock-tests by path), builds it in release mode and runs
+/// it ([`SERVER_BENCH_MAIN`]).
+fn server(args: &ServerBenchArgs) -> Result<(), String> {
+    let root = workspace_root();
+    let server = root.join("generated/server");
+    if !server.join("Cargo.toml").is_file() {
+        return Err(format!(
+            "{} has no crate: run `cargo xtask codegen` first",
+            server.display()
+        ));
+    }
+    if args.requests == 0 || args.connections == 0 {
+        return Err("--requests and --connections must be at least 1".to_string());
+    }
+    let scratch = root.join("target/bench/server");
+    let src = scratch.join("src");
+    std::fs::create_dir_all(&src).map_err(|e| format!("cannot create {}: {e}", src.display()))?;
+    let manifest = format!(
+        "# Written by `cargo xtask bench server`.\n[package]\nname = \"bench-server\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\ndrydock-server = {{ path = {:?} }}\ndrydock-runtime = {{ path = {:?}, default-features = false, features = [\"server\"] }}\ndrydock-tests = {{ path = {:?} }}\nreqwest = {{ version = \"0.13\", default-features = false }}\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"net\"] }}\n\n[profile.release]\ndebug = false\n\n[workspace]\n",
+        server.display().to_string(),
+        root.join("runtime").display().to_string(),
+        root.join("tests").display().to_string(),
+    );
+    write(&scratch.join("Cargo.toml"), &manifest)?;
+    write(&src.join("main.rs"), SERVER_BENCH_MAIN)?;
+    std::fs::copy(root.join("Cargo.lock"), scratch.join("Cargo.lock"))
+        .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
+    println!("building drydock-server in release mode");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target = scratch.join("target");
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--quiet"])
+        .current_dir(&scratch)
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "cargo build of {} failed with {status}",
+            scratch.display()
+        ));
+    }
+    let program = target.join("release/bench-server");
+    let status = Command::new(&program)
+        .arg(args.requests.to_string())
+        .arg(args.connections.to_string())
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{} failed with {status}", program.display()))
+    }
+}
+
+/// `src/main.rs` of the scratch crate of `cargo xtask bench server`.
+const SERVER_BENCH_MAIN: &str = r##"//! Written by `cargo xtask bench server`: drydock's generated router and a private
+//! dockerd, each on a unix socket, answering the same requests from the same load
+//! generator in alternating rounds. Arguments: REQUESTS CONNECTIONS.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use drydock_runtime::ApiVersion;
+use drydock_runtime::server::ServerError;
+use drydock_server::containers::{ContainerListRequest, ContainerListResponse};
+use drydock_tests::dockerd::Dockerd;
+
+const ROUNDS: usize = 6;
+
+/// Answers `GET /containers/json` with what dockerd answered, so both servers send the same list.
+#[derive(Clone)]
+struct Fixed {
+    containers: serde_json::Value,
+}
+
+impl drydock_server::Containers for Fixed {
+    async fn container_list(
+        &self,
+        _request: ContainerListRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerListResponse, ServerError> {
+        let list = serde_json::from_value(self.containers.clone())
+            .map_err(|e| ServerError::internal(e.to_string()))?;
+        Ok(ContainerListResponse::Status200(list))
+    }
+}
+impl drydock_server::Configs for Fixed {}
+impl drydock_server::Distribution for Fixed {}
+impl drydock_server::Exec for Fixed {}
+impl drydock_server::Images for Fixed {}
+impl drydock_server::Networks for Fixed {}
+impl drydock_server::Nodes for Fixed {}
+impl drydock_server::Plugins for Fixed {}
+impl drydock_server::Secrets for Fixed {}
+impl drydock_server::Services for Fixed {}
+impl drydock_server::Session for Fixed {}
+impl drydock_server::Swarm for Fixed {}
+impl drydock_server::System for Fixed {}
+impl drydock_server::Tasks for Fixed {}
+impl drydock_server::Volumes for Fixed {}
+
+/// Sends `requests` GETs of `path` over `connections` keep-alive connections at once; the time taken.
+async fn load(socket: &Path, path: &str, requests: usize, connections: usize) -> Duration {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let client = reqwest::Client::builder()
+            .unix_socket(socket)
+            .build()
+            .expect("a reqwest client builds");
+        let url = format!("http://localhost{path}");
+        let share = requests / connections + usize::from(c < requests % connections);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..share {
+                let response = client.get(&url).send().await.expect("the server answers");
+                assert!(response.status().is_success(), "{url}: {}", response.status());
+                response.bytes().await.expect("the body arrives");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a load task finishes");
+    }
+    start.elapsed()
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("the arguments are counts"))
+        .collect();
+    let [requests, connections] = args[..] else {
+        panic!("usage: bench-server REQUESTS CONNECTIONS");
+    };
+    println!("starting a private dockerd");
+    let daemon = Dockerd::start();
+    daemon.import_busybox("busybox:latest");
+    for n in 0..5 {
+        daemon.docker_stdout(["create", "--name", &format!("bench-{n}"), "busybox:latest", "true"]);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    runtime.block_on(async {
+        let dockerd_socket = PathBuf::from(daemon.socket());
+        let containers: serde_json::Value = reqwest::Client::builder()
+            .unix_socket(dockerd_socket.as_path())
+            .build()
+            .expect("a reqwest client builds")
+            .get("http://localhost/v1.33/containers/json?all=1")
+            .send()
+            .await
+            .expect("dockerd answers")
+            .json()
+            .await
+            .expect("dockerd's list is JSON");
+        let folder = std::env::temp_dir().join(format!("drydock-bench-server-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("the socket folder is made");
+        let ours = folder.join("drydock.sock");
+        let _ = std::fs::remove_file(&ours);
+        let listener = tokio::net::UnixListener::bind(&ours).expect("the socket binds");
+        let router = drydock_server::router(Fixed { containers });
+        tokio::spawn(drydock_runtime::server::listen::serve_unix(listener, router));
+
+        let calls = [("GET /_ping", "/v1.33/_ping"), ("GET /containers/json", "/v1.33/containers/json?all=1")];
+        let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        println!("{requests} requests per round, {ROUNDS} alternating rounds, {connections} connections; load before: {}", load_before.trim());
+        println!();
+        println!("{:<22} {:>14} {:>14} {:>10}", "call", "drydock req/s", "dockerd req/s", "ratio");
+        for (label, path) in calls {
+            // Warm both up, then alternate which goes first each round.
+            load(&ours, path, requests / 4, connections).await;
+            load(&dockerd_socket, path, requests / 4, connections).await;
+            let (mut ours_time, mut theirs_time) = (Duration::ZERO, Duration::ZERO);
+            for round in 0..ROUNDS {
+                if round % 2 == 0 {
+                    ours_time += load(&ours, path, requests, connections).await;
+                    theirs_time += load(&dockerd_socket, path, requests, connections).await;
+                } else {
+                    theirs_time += load(&dockerd_socket, path, requests, connections).await;
+                    ours_time += load(&ours, path, requests, connections).await;
+                }
+            }
+            let total = (requests * ROUNDS) as f64;
+            let (ours_rate, theirs_rate) = (total / ours_time.as_secs_f64(), total / theirs_time.as_secs_f64());
+            println!("{label:<22} {ours_rate:>14.0} {theirs_rate:>14.0} {:>10.2}", ours_rate / theirs_rate);
+        }
+        println!();
+        println!("ratio: drydock's requests per second over dockerd's (above 1: drydock serves more)");
+        let _ = std::fs::remove_dir_all(&folder);
+    });
+    drop(daemon);
+}
+"##;
 
 /// `src/main.rs` of the scratch crate of `cargo xtask bench client`.
 const CLIENT_BENCH_MAIN: &str = r##"//! Written by `cargo xtask bench client`: drydock-client beside bollard, the same calls to
