@@ -109,28 +109,52 @@ pub fn api_from_files(paths: &[PathBuf], labels: Option<&[String]>) -> Result<Bu
     build(documents, start.elapsed())
 }
 
-/// Converts, normalises and merges documents that are already loaded.
+/// Converts, normalises and merges documents that are already loaded. The
+/// versions are independent until the merge, so they are converted and
+/// normalised on every core; the result does not depend on the order they
+/// finish in.
 pub fn build(documents: Vec<VersionDocument>, load_time: Duration) -> Result<Built> {
-    let mut apis = Vec::with_capacity(documents.len());
-    let mut versions = Vec::with_capacity(documents.len());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, documents.len().max(1));
+    // Round-robin shares keep each thread's work about even (later versions are larger).
+    let mut shares: Vec<Vec<(usize, VersionDocument)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, doc) in documents.into_iter().enumerate() {
+        shares[i % threads].push((i, doc));
+    }
+    let mut done: Vec<(usize, Result<VersionBuilt>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                scope.spawn(move || {
+                    share
+                        .into_iter()
+                        .map(|(i, doc)| (i, normalise_document(doc)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    let mut apis = Vec::with_capacity(done.len());
+    let mut versions = Vec::with_capacity(done.len());
     let mut warnings = Vec::new();
-    for doc in documents {
-        let start = Instant::now();
-        let openapi = swagger2::to_openapi3(&doc.file, doc.value)?;
-        let normalised = normalise::normalise(&doc.file, doc.version.clone(), &openapi)?;
-        versions.push(VersionStats {
-            version: doc.version.clone(),
-            file: doc.file,
-            operations: normalised.api.operations.len(),
-            types: normalised.api.types.len(),
-            time: start.elapsed(),
-        });
+    for (_, normalised) in done {
+        let normalised = normalised?;
         warnings.extend(
             normalised
                 .warnings
                 .into_iter()
-                .map(|w| (doc.version.clone(), w)),
+                .map(|w| (normalised.stats.version.clone(), w)),
         );
+        versions.push(normalised.stats);
         apis.push(normalised.api);
     }
     let start = Instant::now();
@@ -141,5 +165,29 @@ pub fn build(documents: Vec<VersionDocument>, load_time: Duration) -> Result<Bui
         warnings,
         load_time,
         merge_time: start.elapsed(),
+    })
+}
+
+/// One version converted and normalised, with its figures.
+struct VersionBuilt {
+    api: Api,
+    stats: VersionStats,
+    warnings: Vec<Warning>,
+}
+
+fn normalise_document(doc: VersionDocument) -> Result<VersionBuilt> {
+    let start = Instant::now();
+    let openapi = swagger2::to_openapi3(&doc.file, doc.value)?;
+    let normalised = normalise::normalise(&doc.file, doc.version.clone(), &openapi)?;
+    Ok(VersionBuilt {
+        stats: VersionStats {
+            version: doc.version,
+            file: doc.file,
+            operations: normalised.api.operations.len(),
+            types: normalised.api.types.len(),
+            time: start.elapsed(),
+        },
+        api: normalised.api,
+        warnings: normalised.warnings,
     })
 }

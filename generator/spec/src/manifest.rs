@@ -272,20 +272,54 @@ impl Manifest {
             .map(|erratum| Ok((erratum, load_overlay(manifest_dir, &erratum.overlay)?)))
             .collect::<Result<Vec<_>>>()?;
 
+        // Upstream files are independent of each other: read, check, parse and
+        // correct them on every core at once; derivations then run in order.
+        let mut loaded: BTreeMap<usize, Result<Value>> = std::thread::scope(|scope| {
+            let errata = &errata;
+            let handles: Vec<_> = self
+                .versions
+                .iter()
+                .enumerate()
+                .filter_map(|(index, entry)| match &entry.source {
+                    VersionSource::Upstream(upstream) => Some((
+                        index,
+                        scope.spawn(move || {
+                            let text = read_upstream(upstream, source)?;
+                            let mut value = parse_document(&upstream.file, &text)?;
+                            for (erratum, overlay) in errata {
+                                if erratum.versions.contains(&entry.version) {
+                                    overlay
+                                        .apply(&mut value)
+                                        .map_err(|e| within(e, &upstream.file))?;
+                                }
+                            }
+                            Ok(value)
+                        }),
+                    )),
+                    VersionSource::Derived(_) => None,
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|(index, handle)| {
+                    let value = handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (index, value)
+                })
+                .collect()
+        });
+
         let mut built: BTreeMap<ApiVersion, (VersionDocument, Vec<String>)> = BTreeMap::new();
         for &index in &self.order {
             let entry = &self.versions[index];
             let (document, chain) = match &entry.source {
                 VersionSource::Upstream(upstream) => {
-                    let text = read_upstream(upstream, source)?;
-                    let mut value = parse_document(&upstream.file, &text)?;
-                    for (erratum, overlay) in &errata {
-                        if erratum.versions.contains(&entry.version) {
-                            overlay
-                                .apply(&mut value)
-                                .map_err(|e| within(e, &upstream.file))?;
-                        }
-                    }
+                    let value = loaded.remove(&index).ok_or_else(|| SpecError::Invalid {
+                        file: self.file.clone(),
+                        pointer: format!("/versions/{index}"),
+                        message: "an upstream entry was not loaded".to_string(),
+                    })??;
                     let document = VersionDocument {
                         version: entry.version.clone(),
                         file: upstream.file.clone(),
