@@ -262,22 +262,46 @@ fn client(args: &ClientBenchArgs) -> Result<(), String> {
     if args.iterations == 0 {
         return Err("--iterations must be at least 1".to_string());
     }
-    let scratch = root.join("target/bench/client");
-    let src = scratch.join("src");
-    std::fs::create_dir_all(&src).map_err(|e| format!("cannot create {}: {e}", src.display()))?;
-    let manifest = format!(
-        "# Written by `cargo xtask bench client`.\n[package]\nname = \"bench-client\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\ndrydock-client = {{ path = {:?} }}\ndrydock-tests = {{ path = {:?} }}\nbollard = \"{BOLLARD_VERSION}\"\nfutures-util = \"0.3\"\ntokio = {{ version = \"1\", features = [\"rt\"] }}\n\n[profile.release]\ndebug = false\n\n[workspace]\n",
+    let dependencies = format!(
+        "drydock-client = {{ path = {:?} }}\ndrydock-tests = {{ path = {:?} }}\nbollard = \"{BOLLARD_VERSION}\"\nfutures-util = \"0.3\"\ntokio = {{ version = \"1\", features = [\"rt\"] }}\n",
         client.display().to_string(),
         root.join("tests").display().to_string(),
     );
+    println!("building drydock-client and bollard {BOLLARD_VERSION} in release mode");
+    run_scratch(
+        &root,
+        "client",
+        &dependencies,
+        CLIENT_BENCH_MAIN,
+        &[
+            args.iterations.to_string(),
+            args.containers.to_string(),
+            args.lines.to_string(),
+        ],
+    )
+}
+
+/// Writes the scratch crate `target/bench/NAME/` (package `bench-NAME`, with
+/// `dependencies` and `main`, and drydock's lock file so that the versions it
+/// shares with the workspace are the workspace's), builds it in release mode
+/// in its own target folder and runs it with `args`.
+fn run_scratch(
+    root: &Path,
+    name: &str,
+    dependencies: &str,
+    main: &str,
+    args: &[String],
+) -> Result<(), String> {
+    let scratch = root.join("target/bench").join(name);
+    let src = scratch.join("src");
+    std::fs::create_dir_all(&src).map_err(|e| format!("cannot create {}: {e}", src.display()))?;
+    let manifest = format!(
+        "# Written by `cargo xtask bench {name}`.\n[package]\nname = \"bench-{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{dependencies}\n[profile.release]\ndebug = false\n\n[workspace]\n"
+    );
     write(&scratch.join("Cargo.toml"), &manifest)?;
-    write(&src.join("main.rs"), CLIENT_BENCH_MAIN)?;
-    // drydock's lock file pins drydock's dependencies to the versions the workspace uses; cargo
-    // adds bollard's.
+    write(&src.join("main.rs"), main)?;
     std::fs::copy(root.join("Cargo.lock"), scratch.join("Cargo.lock"))
         .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
-
-    println!("building drydock-client and bollard {BOLLARD_VERSION} in release mode");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target = scratch.join("target");
     let status = Command::new(cargo)
@@ -294,11 +318,9 @@ fn client(args: &ClientBenchArgs) -> Result<(), String> {
             scratch.display()
         ));
     }
-    let program = target.join("release/bench-client");
+    let program = target.join("release").join(format!("bench-{name}"));
     let status = Command::new(&program)
-        .arg(args.iterations.to_string())
-        .arg(args.containers.to_string())
-        .arg(args.lines.to_string())
+        .args(args)
         .status()
         .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
     if status.success() {
@@ -308,9 +330,9 @@ fn client(args: &ClientBenchArgs) -> Result<(), String> {
     }
 }
 
-/// `cargo xtask bench server`: writes the scratch crate `target/bench/server/`
-/// (drydock-server and drydock-tests by path), builds it in release mode and runs
-/// it ([`SERVER_BENCH_MAIN`]).
+/// `cargo xtask bench server`: the scratch crate `target/bench/server/`
+/// (drydock-server and drydock-tests by path) built and run by [`run_scratch`]
+/// ([`SERVER_BENCH_MAIN`]).
 fn server(args: &ServerBenchArgs) -> Result<(), String> {
     let root = workspace_root();
     let server = root.join("generated/server");
@@ -323,47 +345,20 @@ fn server(args: &ServerBenchArgs) -> Result<(), String> {
     if args.requests == 0 || args.connections == 0 {
         return Err("--requests and --connections must be at least 1".to_string());
     }
-    let scratch = root.join("target/bench/server");
-    let src = scratch.join("src");
-    std::fs::create_dir_all(&src).map_err(|e| format!("cannot create {}: {e}", src.display()))?;
-    let manifest = format!(
-        "# Written by `cargo xtask bench server`.\n[package]\nname = \"bench-server\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\ndrydock-server = {{ path = {:?} }}\ndrydock-runtime = {{ path = {:?}, default-features = false, features = [\"server\"] }}\ndrydock-tests = {{ path = {:?} }}\nreqwest = {{ version = \"0.13\", default-features = false }}\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"net\"] }}\n\n[profile.release]\ndebug = false\n\n[workspace]\n",
+    let dependencies = format!(
+        "drydock-server = {{ path = {:?} }}\ndrydock-runtime = {{ path = {:?}, default-features = false, features = [\"server\"] }}\ndrydock-tests = {{ path = {:?} }}\nreqwest = {{ version = \"0.13\", default-features = false }}\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"net\"] }}\n",
         server.display().to_string(),
         root.join("runtime").display().to_string(),
         root.join("tests").display().to_string(),
     );
-    write(&scratch.join("Cargo.toml"), &manifest)?;
-    write(&src.join("main.rs"), SERVER_BENCH_MAIN)?;
-    std::fs::copy(root.join("Cargo.lock"), scratch.join("Cargo.lock"))
-        .map_err(|e| format!("cannot copy Cargo.lock: {e}"))?;
     println!("building drydock-server in release mode");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let target = scratch.join("target");
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--quiet"])
-        .current_dir(&scratch)
-        .env("CARGO_TARGET_DIR", &target)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .status()
-        .map_err(|e| format!("cannot run cargo build: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "cargo build of {} failed with {status}",
-            scratch.display()
-        ));
-    }
-    let program = target.join("release/bench-server");
-    let status = Command::new(&program)
-        .arg(args.requests.to_string())
-        .arg(args.connections.to_string())
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{} failed with {status}", program.display()))
-    }
+    run_scratch(
+        &root,
+        "server",
+        &dependencies,
+        SERVER_BENCH_MAIN,
+        &[args.requests.to_string(), args.connections.to_string()],
+    )
 }
 
 /// `src/main.rs` of the scratch crate of `cargo xtask bench server`.
