@@ -56,6 +56,38 @@ pub(crate) fn scalar_label(scalar: Scalar) -> &'static str {
     }
 }
 
+/// A spec text as rustdoc lines ([`description_lines`]), with `<` outside
+/// code written `&lt;`: Docker's descriptions write placeholders such as
+/// `label=<string>`, which rustdoc would read as unclosed HTML tags.
+pub(crate) fn rustdoc_lines(text: &str) -> Vec<String> {
+    let mut in_fence = false;
+    description_lines(text)
+        .into_iter()
+        .map(|line| {
+            if line.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+                return line;
+            }
+            if in_fence {
+                return line;
+            }
+            let mut out = String::with_capacity(line.len());
+            let mut in_code = false;
+            for c in line.chars() {
+                match c {
+                    '`' => {
+                        in_code = !in_code;
+                        out.push(c);
+                    }
+                    '<' if !in_code => out.push_str("&lt;"),
+                    _ => out.push(c),
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 /// A spec description as rustdoc lines.
 ///
 /// Markdown stays Markdown, with what rustdoc or clippy would trip over

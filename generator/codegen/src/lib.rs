@@ -13,6 +13,7 @@ pub mod error;
 pub mod models;
 mod naming;
 pub mod server;
+mod source;
 mod space;
 
 pub use client::emit_client;

@@ -187,41 +187,9 @@ fn encode_value(ty: &ParamTy, value: &TokenStream, by_ref: bool) -> TokenStream 
 
 fn doc_lines(description: Option<&str>, fallback: String) -> Vec<String> {
     description
-        .map(spec_lines)
+        .map(docs::rustdoc_lines)
         .filter(|lines| !lines.is_empty())
         .unwrap_or_else(|| vec![fallback])
-}
-
-/// A spec text as rustdoc lines ([`docs::description_lines`]), with `<` outside
-/// code written `&lt;`: Docker's descriptions write placeholders such as
-/// `label=<string>`, which rustdoc would read as unclosed HTML tags.
-fn spec_lines(text: &str) -> Vec<String> {
-    let mut in_fence = false;
-    docs::description_lines(text)
-        .into_iter()
-        .map(|line| {
-            if line.trim_start().starts_with("```") {
-                in_fence = !in_fence;
-                return line;
-            }
-            if in_fence {
-                return line;
-            }
-            let mut out = String::with_capacity(line.len());
-            let mut in_code = false;
-            for c in line.chars() {
-                match c {
-                    '`' => {
-                        in_code = !in_code;
-                        out.push(c);
-                    }
-                    '<' if !in_code => out.push_str("&lt;"),
-                    _ => out.push(c),
-                }
-            }
-            out
-        })
-        .collect()
 }
 
 /// The operation's items: params struct and `impl Client` block.
@@ -623,10 +591,10 @@ fn return_ty(op: &OperationPlan) -> TokenStream {
 fn method_doc(op: &OperationPlan) -> TokenStream {
     let mut paragraphs = Vec::new();
     if let Some(summary) = &op.summary {
-        paragraphs.push(spec_lines(summary));
+        paragraphs.push(docs::rustdoc_lines(summary));
     }
     if let Some(description) = &op.description {
-        paragraphs.push(spec_lines(description));
+        paragraphs.push(docs::rustdoc_lines(description));
     }
     if paragraphs.iter().all(Vec::is_empty) {
         paragraphs.push(vec![format!("The `{}` operation.", op.id)]);

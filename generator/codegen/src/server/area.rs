@@ -12,35 +12,9 @@ use super::plan::{
 use crate::docs;
 use crate::naming::{field_ident, type_ident};
 
-/// A spec description as rustdoc lines, with `<` written `&lt;` outside code:
-/// Docker writes placeholders (`plugin=<string>`) that rustdoc would take for
-/// unclosed HTML tags. (The client emitter has the same rule privately; it
-/// belongs in `docs`.)
+/// A spec description as rustdoc lines ([`docs::rustdoc_lines`]).
 fn doc_lines(text: Option<&str>) -> Vec<String> {
-    let mut fenced = false;
-    text.map(docs::description_lines)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|line| {
-            if line.trim_start().starts_with("```") {
-                fenced = !fenced;
-            }
-            if fenced {
-                return line;
-            }
-            line.split('`')
-                .enumerate()
-                .map(|(i, part)| {
-                    if i % 2 == 0 {
-                        part.replace('<', "&lt;")
-                    } else {
-                        part.to_string()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("`")
-        })
-        .collect()
+    text.map(docs::rustdoc_lines).unwrap_or_default()
 }
 
 /// The tokens of a scalar's Rust type.
