@@ -98,25 +98,30 @@ impl Folder<'_> {
             }
         }
         // An endpoint is its method and path; a new id for it is a rename.
+        let mut by_endpoint: BTreeMap<(String, String), String> = acc
+            .operations
+            .iter()
+            .map(|(k, o)| ((o.method.clone(), o.path_shape()), k.clone()))
+            .collect();
         for (id, op) in next.operations {
-            let same_endpoint = acc
-                .operations
-                .iter()
-                .find(|(_, o)| o.method == op.method && o.path_shape() == op.path_shape())
-                .map(|(k, _)| k.clone());
-            match same_endpoint.and_then(|k| acc.operations.remove(&k)) {
+            let endpoint = (op.method.clone(), op.path_shape());
+            match by_endpoint
+                .get(&endpoint)
+                .and_then(|k| acc.operations.remove(k))
+            {
                 Some(mut existing) => {
                     if existing.id != id {
                         existing.former_ids.push(existing.id.clone());
                         existing.id = id.clone();
                     }
                     self.fold_operation(&mut existing, op);
-                    acc.operations.insert(id, existing);
+                    acc.operations.insert(id.clone(), existing);
                 }
                 None => {
-                    acc.operations.insert(id, op);
+                    acc.operations.insert(id.clone(), op);
                 }
             }
+            by_endpoint.insert(endpoint, id);
         }
     }
 

@@ -259,18 +259,21 @@ impl<'a> Normaliser<'a> {
 
     /// Resolves a `$ref` to a component schema into a named type reference.
     fn resolve_ref(&mut self, reference: &str, pointer: &str) -> Result<TypeRef> {
-        let key = reference
+        let key = self.schema_key(reference, pointer)?;
+        Ok(TypeRef::named(self.component_names[&key].clone()))
+    }
+
+    /// The component key a `$ref` to `#/components/schemas/…` names.
+    fn schema_key(&self, reference: &str, pointer: &str) -> Result<String> {
+        reference
             .strip_prefix(COMPONENT_SCHEMAS)
             .map(unescape_token)
-            .filter(|k| self.component_names.contains_key(k));
-        match key {
-            Some(key) => Ok(TypeRef::named(self.component_names[&key].clone())),
-            None => Err(SpecError::UnresolvedRef {
+            .filter(|k| self.component_names.contains_key(k))
+            .ok_or_else(|| SpecError::UnresolvedRef {
                 file: self.file.to_string(),
                 pointer: pointer.to_string(),
                 reference: reference.to_string(),
-            }),
-        }
+            })
     }
 
     /// Resolves a `$ref` to `#/components/<kind>/<key>` (parameters, request
@@ -409,18 +412,8 @@ impl<'a> Normaliser<'a> {
             let part_pointer = format!("{}/allOf/{i}", place.pointer);
             match part {
                 ReferenceOr::Reference { reference } => {
-                    let TypeRef::Named { name } = self.resolve_ref(reference, &part_pointer)?
-                    else {
-                        continue;
-                    };
-                    let key = self
-                        .component_names
-                        .iter()
-                        .find(|(_, n)| **n == name)
-                        .map(|(k, _)| k.clone());
-                    if let Some(key) = key {
-                        self.build_component(&key)?;
-                    }
+                    let key = self.schema_key(reference, &part_pointer)?;
+                    let name = self.build_component(&key)?;
                     let part_shape = self
                         .types
                         .get(&name)
