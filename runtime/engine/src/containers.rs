@@ -15,7 +15,7 @@ use crate::durable;
 use crate::error::{Error, Result};
 use crate::images::ContainerConfig;
 use crate::monitor::{self, ExitRecord, Launched, MonitorRequest};
-use crate::oci::{self, SpecInput};
+use crate::oci::{self, HostSettings, SpecInput};
 use crate::rootfs;
 use crate::runc::Runc;
 
@@ -104,13 +104,14 @@ impl ContainerRuntime {
     }
 
     /// Mounts the container's root filesystem on `layers` (top-most first), writes its
-    /// runtime spec from `config` (the image's config already merged in), and starts it under
-    /// a monitor. On failure nothing is left mounted or known to runc.
+    /// runtime spec from `config` (the image's config already merged in) and `host`, and
+    /// starts it under a monitor. On failure nothing is left mounted or known to runc.
     pub fn start(
         &self,
         id: &str,
         layers: &[PathBuf],
         config: &ContainerConfig,
+        host: &HostSettings,
     ) -> Result<Launched> {
         validate_id(id)?;
         if monitor::monitor_alive(&self.state_dir(id)) {
@@ -120,7 +121,7 @@ impl ContainerRuntime {
         }
         let rootfs_dir = self.rootfs_dir(id);
         let root = rootfs::mount(&rootfs_dir, layers)?;
-        let started = self.start_on(id, &root, config);
+        let started = self.start_on(id, &root, config, host);
         if started.is_err() {
             let _ = self.runc.delete(id, true);
             let _ = rootfs::unmount(&rootfs_dir);
@@ -128,12 +129,19 @@ impl ContainerRuntime {
         started
     }
 
-    fn start_on(&self, id: &str, root: &Path, config: &ContainerConfig) -> Result<Launched> {
+    fn start_on(
+        &self,
+        id: &str,
+        root: &Path,
+        config: &ContainerConfig,
+        host: &HostSettings,
+    ) -> Result<Launched> {
         let spec = oci::build_spec(&SpecInput {
             id,
             rootfs: root,
             config,
             cgroups_path: PathBuf::from(format!("{}/{id}", self.config.cgroup_parent)),
+            host,
         })?;
         let state_dir = self.state_dir(id);
         fs::create_dir_all(&state_dir).map_err(|e| Error::io("create", &state_dir, e))?;

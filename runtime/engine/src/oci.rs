@@ -17,6 +17,9 @@ use crate::images::ContainerConfig;
 /// The `PATH` Docker gives a container whose config sets none.
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// Where the init binary (`--init`) appears in a container, as Docker puts it.
+pub const INIT_PATH: &str = "/dev/init";
+
 /// Docker's default capability set (moby `oci/caps/defaults.go`).
 const DEFAULT_CAPABILITIES: &[Capability] = &[
     Capability::Chown,
@@ -69,6 +72,36 @@ pub struct SpecInput<'a> {
     pub config: &'a ContainerConfig,
     /// The cgroup path (relative to the cgroup mounts), e.g. `/drydock/<id>`.
     pub cgroups_path: PathBuf,
+    /// What the host gives the container beyond its image and config: mounts, network, init.
+    pub host: &'a HostSettings,
+}
+
+/// What a container gets from the host beyond its image and config (the engine's view of
+/// Docker's `HostConfig`).
+#[derive(Clone, Debug, Default)]
+pub struct HostSettings {
+    /// Mounts added after Docker's defaults (`/proc`, `/dev`, ...), in order: binds, volumes,
+    /// tmpfs, and the engine-written `/etc/hosts`, `/etc/resolv.conf` and `/etc/hostname`.
+    pub mounts: Vec<oci_spec::runtime::Mount>,
+    /// The container's network namespace.
+    pub network: NetworkNamespace,
+    /// An init binary (`tini`) run as the container's pid 1, bind-mounted at `/dev/init`.
+    pub init: Option<PathBuf>,
+    /// Whether the root filesystem is mounted read-only (`ReadonlyRootfs`).
+    pub readonly_rootfs: bool,
+}
+
+/// Which network namespace a container joins.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum NetworkNamespace {
+    /// A new namespace with only a loopback interface (`--network none`).
+    #[default]
+    New,
+    /// The host's own namespace (`--network host`).
+    Host,
+    /// A namespace the engine prepared (a bind-mounted `/proc/<pid>/ns/net`), for bridge
+    /// networking.
+    Path(PathBuf),
 }
 
 /// Fills the container config's unset fields from the image's, as dockerd does at create:
@@ -161,6 +194,10 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
     if !env.iter().any(|entry| env_name(entry) == "HOME") {
         env.push(format!("HOME={}", user.home));
     }
+    if input.host.init.is_some() {
+        args.insert(0, "--".to_owned());
+        args.insert(0, INIT_PATH.to_owned());
+    }
     let cwd = if config.working_dir.is_empty() {
         "/".to_owned()
     } else {
@@ -193,16 +230,25 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
         )
         .no_new_privileges(false)
         .build()?;
-    let namespaces = [
+    let mut namespaces = Vec::new();
+    for kind in [
         LinuxNamespaceType::Mount,
         LinuxNamespaceType::Network,
         LinuxNamespaceType::Uts,
         LinuxNamespaceType::Pid,
         LinuxNamespaceType::Ipc,
-    ]
-    .into_iter()
-    .map(|kind| LinuxNamespaceBuilder::default().typ(kind).build())
-    .collect::<std::result::Result<Vec<_>, _>>()?;
+    ] {
+        let mut namespace = LinuxNamespaceBuilder::default();
+        namespace = namespace.typ(kind);
+        if kind == LinuxNamespaceType::Network {
+            match &input.host.network {
+                NetworkNamespace::New => {}
+                NetworkNamespace::Host => continue,
+                NetworkNamespace::Path(path) => namespace = namespace.path(path.clone()),
+            }
+        }
+        namespaces.push(namespace.build()?);
+    }
     let linux = LinuxBuilder::default()
         .namespaces(namespaces)
         .cgroups_path(input.cgroups_path.clone())
@@ -229,17 +275,29 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
                 .collect::<Vec<_>>(),
         )
         .build()?;
+    let mut mounts = default_mounts()?;
+    if let Some(init) = &input.host.init {
+        mounts.push(
+            MountBuilder::default()
+                .destination(INIT_PATH)
+                .typ("bind")
+                .source(init.clone())
+                .options(vec!["bind".to_owned(), "ro".to_owned()])
+                .build()?,
+        );
+    }
+    mounts.extend(input.host.mounts.iter().cloned());
     let spec = SpecBuilder::default()
         .version("1.0.2-dev")
         .root(
             RootBuilder::default()
                 .path(input.rootfs.to_path_buf())
-                .readonly(false)
+                .readonly(input.host.readonly_rootfs)
                 .build()?,
         )
         .hostname(hostname)
         .process(process)
-        .mounts(default_mounts()?)
+        .mounts(mounts)
         .linux(linux)
         .build()?;
     Ok(spec)

@@ -15,7 +15,7 @@ use drydock_engine::digest::Digest;
 use drydock_engine::images::{ContainerConfig, DeleteRecord, ImageStore, ImageUser};
 use drydock_engine::logs::{LogOptions, LogReader, LogStream};
 use drydock_engine::monitor::Launched;
-use drydock_engine::oci::ExecConfig;
+use drydock_engine::oci::{ExecConfig, HostSettings};
 use drydock_engine::timestamp::Timestamp;
 use drydock_engine::{Error, ErrorKind, oci, rootfs};
 
@@ -46,7 +46,12 @@ fn start(sandbox: &Sandbox, image: &Digest, cmd: &[&str]) -> (String, Launched) 
         .expect("the image's layers");
     let launched = sandbox
         .runtime
-        .start(&id, &layers, &config_of(sandbox, image, cmd))
+        .start(
+            &id,
+            &layers,
+            &config_of(sandbox, image, cmd),
+            &HostSettings::default(),
+        )
         .unwrap_or_else(|e| panic!("the container starts: {e}"));
     (id, launched)
 }
@@ -126,7 +131,7 @@ fn a_missing_command_fails_to_start_with_runcs_reason_and_leaves_nothing_mounted
     let config = config_of(&sandbox, &image, &["/no/such/binary"]);
     let error = sandbox
         .runtime
-        .start(&id, &layers, &config)
+        .start(&id, &layers, &config, &HostSettings::default())
         .expect_err("no binary");
     assert!(error.to_string().contains("/no/such/binary"), "{error}");
     assert!(
@@ -243,7 +248,7 @@ fn a_container_with_a_terminal_writes_its_output_through_the_terminal() {
     config.tty = true;
     sandbox
         .runtime
-        .start(&id, &layers, &config)
+        .start(&id, &layers, &config, &HostSettings::default())
         .unwrap_or_else(|e| panic!("the container starts: {e}"));
     let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
     assert_eq!(exit.exit_code, 5);
@@ -268,7 +273,7 @@ fn start_interactive(sandbox: &Sandbox, image: &Digest, cmd: &[&str], tty: bool)
     config.stdin_once = true;
     sandbox
         .runtime
-        .start(&id, &layers, &config)
+        .start(&id, &layers, &config, &HostSettings::default())
         .unwrap_or_else(|e| panic!("the container starts: {e}"));
     id
 }
