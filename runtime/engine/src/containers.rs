@@ -33,6 +33,9 @@ pub struct RuntimeConfig {
     pub runtime: PathBuf,
     /// The monitor binary.
     pub monitor: PathBuf,
+    /// Arguments put before the state folder when the monitor runs (a daemon that is its own
+    /// monitor passes its monitor subcommand here).
+    pub monitor_args: Vec<std::ffi::OsString>,
     /// The cgroup under which each container gets `<parent>/<id>`.
     pub cgroup_parent: String,
 }
@@ -77,6 +80,13 @@ impl ContainerRuntime {
     /// The folders and binaries this runtime was made with.
     pub fn config(&self) -> &RuntimeConfig {
         &self.config
+    }
+
+    fn monitor_command(&self) -> monitor::MonitorCommand<'_> {
+        monitor::MonitorCommand {
+            program: &self.config.monitor,
+            args: &self.config.monitor_args,
+        }
     }
 
     /// The runc this runtime drives.
@@ -160,7 +170,7 @@ impl ContainerRuntime {
             stdin_once: config.stdin_once,
             exec_id: None,
         };
-        monitor::launch(&self.config.monitor, &state_dir, &request)
+        monitor::launch(&self.monitor_command(), &state_dir, &request)
     }
 
     /// What became of a container, from what its monitor left on disk: how an engine that
@@ -249,7 +259,7 @@ impl ContainerRuntime {
             stdin_once,
             exec_id: Some(exec_id.to_owned()),
         };
-        monitor::launch(&self.config.monitor, &exec_dir, &request)
+        monitor::launch(&self.monitor_command(), &exec_dir, &request)
     }
 
     /// Waits for an exec to exit.

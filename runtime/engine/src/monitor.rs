@@ -99,6 +99,15 @@ enum Report {
     Error(String),
 }
 
+/// How to run the monitor: a program and the arguments before the state folder.
+#[derive(Clone, Copy, Debug)]
+pub struct MonitorCommand<'a> {
+    /// The monitor binary (`drydock-monitor`, or a daemon that is its own monitor).
+    pub program: &'a Path,
+    /// Arguments before the state folder.
+    pub args: &'a [std::ffi::OsString],
+}
+
 /// A started container, as [`launch`] returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Launched {
@@ -109,14 +118,14 @@ pub struct Launched {
 }
 
 /// Starts the container whose bundle (with `config.json`) is `state_dir`, under a monitor run
-/// from `monitor_binary`, and returns once it runs. The monitor is not the caller's child when
+/// from `monitor`, and returns once it runs. The monitor is not the caller's child when
 /// this returns: dropping everything the caller holds leaves the container running.
 ///
 /// # Errors
 ///
 /// [`Error::Monitor`] with runc's message when the container could not be created or started.
 pub fn launch(
-    monitor_binary: &Path,
+    monitor: &MonitorCommand<'_>,
     state_dir: &Path,
     request: &MonitorRequest,
 ) -> Result<Launched> {
@@ -128,8 +137,9 @@ pub fn launch(
     durable::write_json_atomically(&state_dir.join(REQUEST_FILE), request)?;
     let monitor_log = state_dir.join("monitor.log");
     let stderr = File::create(&monitor_log).map_err(|e| Error::io("create", &monitor_log, e))?;
-    let mut command = Command::new(monitor_binary);
+    let mut command = Command::new(monitor.program);
     command
+        .args(monitor.args)
         .arg(state_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -145,7 +155,7 @@ pub fn launch(
     }
     let mut child = command
         .spawn()
-        .map_err(|e| monitor_error(format!("cannot run {}: {e}", monitor_binary.display())))?;
+        .map_err(|e| monitor_error(format!("cannot run {}: {e}", monitor.program.display())))?;
     let mut report = String::new();
     let read = child
         .stdout

@@ -122,6 +122,7 @@ impl Sandbox {
             exec_root: dir.join("exec"),
             runtime: "runc".into(),
             monitor: MONITOR.into(),
+            monitor_args: Vec::new(),
             cgroup_parent: "/drydock-test".to_owned(),
         })
         .expect("the runtime's folders");
