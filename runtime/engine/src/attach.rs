@@ -9,7 +9,7 @@
 use std::io::{self, Read, Write};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixListener, UnixStream};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
@@ -200,15 +200,36 @@ struct Subscriber {
 /// The monitor's fan-out of the container's output to attached clients.
 pub(crate) struct Hub {
     subscribers: Mutex<Vec<Subscriber>>,
+    /// Signalled whenever a client subscribes.
+    subscribed: Condvar,
+    /// How many clients attach before the output is read (attaches that were waiting when the
+    /// container started); until then the output waits in its pipe or terminal.
+    expected: usize,
     tty: bool,
 }
 
 impl Hub {
-    pub(crate) fn new(tty: bool) -> Hub {
+    pub(crate) fn new(tty: bool, expected: usize) -> Hub {
         Hub {
             subscribers: Mutex::new(Vec::new()),
+            subscribed: Condvar::new(),
+            expected,
             tty,
         }
+    }
+
+    /// Blocks until the expected clients have attached, or `timeout` passed (a client that
+    /// went away must not hold the container's output forever).
+    pub(crate) fn wait_for_expected(&self, timeout: std::time::Duration) {
+        let subscribers = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let _ = self
+            .subscribed
+            .wait_timeout_while(subscribers, timeout, |subscribers| {
+                subscribers.len() < self.expected
+            });
     }
 
     /// Sends `bytes` of `stream` to every client that asked for it, dropping clients that went
@@ -285,6 +306,7 @@ fn serve_client(mut client: UnixStream, hub: &Hub, stdin: &Stdin, stdin_once: bo
                 stream: output,
                 request,
             });
+        hub.subscribed.notify_all();
     }
     if !request.stdin {
         return;

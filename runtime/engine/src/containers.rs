@@ -115,13 +115,15 @@ impl ContainerRuntime {
 
     /// Mounts the container's root filesystem on `layers` (top-most first), writes its
     /// runtime spec from `config` (the image's config already merged in) and `host`, and
-    /// starts it under a monitor. On failure nothing is left mounted or known to runc.
+    /// starts it under a monitor. Its output waits for `attaches` clients to attach (at most
+    /// [`monitor::ATTACH_WAIT`]) before it is read. On failure nothing is left mounted or known to runc.
     pub fn start(
         &self,
         id: &str,
         layers: &[PathBuf],
         config: &ContainerConfig,
         host: &HostSettings,
+        attaches: usize,
     ) -> Result<Launched> {
         validate_id(id)?;
         if monitor::monitor_alive(&self.state_dir(id)) {
@@ -131,7 +133,7 @@ impl ContainerRuntime {
         }
         let rootfs_dir = self.rootfs_dir(id);
         let root = rootfs::mount(&rootfs_dir, layers)?;
-        let started = self.start_on(id, &root, config, host);
+        let started = self.start_on(id, &root, config, host, attaches);
         if started.is_err() {
             let _ = self.runc.delete(id, true);
             let _ = rootfs::unmount(&rootfs_dir);
@@ -145,6 +147,7 @@ impl ContainerRuntime {
         root: &Path,
         config: &ContainerConfig,
         host: &HostSettings,
+        attaches: usize,
     ) -> Result<Launched> {
         let spec = oci::build_spec(&SpecInput {
             id,
@@ -169,6 +172,7 @@ impl ContainerRuntime {
             open_stdin: config.open_stdin,
             stdin_once: config.stdin_once,
             exec_id: None,
+            attaches_before_start: attaches,
         };
         monitor::launch(&self.monitor_command(), &state_dir, &request)
     }
@@ -221,7 +225,8 @@ impl ContainerRuntime {
     /// Runs `exec` in the running container `id` under a monitor of its own, as `docker exec`
     /// does: attach to it with [`crate::attach::connect`] and `exec_id`, wait for it with
     /// [`ContainerRuntime::wait_exec`]. With `open_stdin`, its stdin is open for attach (and
-    /// closed after the first attach's input ends when `stdin_once`).
+    /// closed after the first attach's input ends when `stdin_once`). Its output waits for
+    /// `attaches` clients, as with [`ContainerRuntime::start`].
     pub fn exec(
         &self,
         id: &str,
@@ -229,6 +234,7 @@ impl ContainerRuntime {
         exec: &oci::ExecConfig,
         open_stdin: bool,
         stdin_once: bool,
+        attaches: usize,
     ) -> Result<Launched> {
         validate_id(id)?;
         validate_id(exec_id)?;
@@ -258,6 +264,7 @@ impl ContainerRuntime {
             open_stdin,
             stdin_once,
             exec_id: Some(exec_id.to_owned()),
+            attaches_before_start: attaches,
         };
         monitor::launch(&self.monitor_command(), &exec_dir, &request)
     }

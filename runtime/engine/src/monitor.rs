@@ -78,7 +78,15 @@ pub struct MonitorRequest {
     /// starting the container, and never deletes the container.
     #[serde(default)]
     pub exec_id: Option<String>,
+    /// How many attach clients connect before the container's output is read: attaches made
+    /// before the start (`docker run` attaches, then starts) see its output from the first
+    /// byte. Until they come (or [`ATTACH_WAIT`] passes) the output waits in its pipe.
+    #[serde(default)]
+    pub attaches_before_start: usize,
 }
+
+/// How long a monitor holds a container's output for the attaches it expects.
+pub const ATTACH_WAIT: Duration = Duration::from_secs(10);
 
 /// How a container ended, as the monitor recorded it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -360,7 +368,7 @@ fn supervise(state_dir: &Path) -> Result<()> {
             let _ = runc.delete(&request.id, true);
         }
     };
-    let hub = Arc::new(Hub::new(request.tty));
+    let hub = Arc::new(Hub::new(request.tty, request.attaches_before_start));
     let created = if request.tty {
         create_with_terminal(command, &request.id, &log, &hub)
     } else {
@@ -664,6 +672,7 @@ fn copy_output(
     };
     std::thread::spawn(move || {
         let mut source = File::from(read_end);
+        hub.wait_for_expected(ATTACH_WAIT);
         let mut buffer = vec![0_u8; 32 * 1024];
         let mut pending: Vec<u8> = Vec::new();
         loop {

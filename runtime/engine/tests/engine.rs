@@ -51,6 +51,7 @@ fn start(sandbox: &Sandbox, image: &Digest, cmd: &[&str]) -> (String, Launched) 
             &layers,
             &config_of(sandbox, image, cmd),
             &HostSettings::default(),
+            0,
         )
         .unwrap_or_else(|e| panic!("the container starts: {e}"));
     (id, launched)
@@ -131,7 +132,7 @@ fn a_missing_command_fails_to_start_with_runcs_reason_and_leaves_nothing_mounted
     let config = config_of(&sandbox, &image, &["/no/such/binary"]);
     let error = sandbox
         .runtime
-        .start(&id, &layers, &config, &HostSettings::default())
+        .start(&id, &layers, &config, &HostSettings::default(), 0)
         .expect_err("no binary");
     assert!(error.to_string().contains("/no/such/binary"), "{error}");
     assert!(
@@ -248,7 +249,7 @@ fn a_container_with_a_terminal_writes_its_output_through_the_terminal() {
     config.tty = true;
     sandbox
         .runtime
-        .start(&id, &layers, &config, &HostSettings::default())
+        .start(&id, &layers, &config, &HostSettings::default(), 0)
         .unwrap_or_else(|e| panic!("the container starts: {e}"));
     let exit = sandbox.runtime.wait(&id, EXIT_TIMEOUT).expect("it exits");
     assert_eq!(exit.exit_code, 5);
@@ -273,7 +274,7 @@ fn start_interactive(sandbox: &Sandbox, image: &Digest, cmd: &[&str], tty: bool)
     config.stdin_once = true;
     sandbox
         .runtime
-        .start(&id, &layers, &config, &HostSettings::default())
+        .start(&id, &layers, &config, &HostSettings::default(), 0)
         .unwrap_or_else(|e| panic!("the container starts: {e}"));
     id
 }
@@ -434,6 +435,53 @@ fn logs_select_streams_and_tails_and_follow_what_comes_later() {
 }
 
 #[test]
+fn output_written_before_an_expected_attach_reaches_it_from_the_first_byte() {
+    let sandbox = Sandbox::new();
+    let image = sandbox.import_busybox();
+    let id = new_container_id();
+    let layers = sandbox
+        .store
+        .layer_paths(&image)
+        .expect("the image's layers");
+    let config = config_of(
+        &sandbox,
+        &image,
+        &["sh", "-c", "echo first; echo second >&2"],
+    );
+    // The container starts (and prints) before the client attaches, as with `docker run`.
+    sandbox
+        .runtime
+        .start(&id, &layers, &config, &HostSettings::default(), 1)
+        .unwrap_or_else(|e| panic!("the container starts: {e}"));
+    let mut stream = attach::connect(
+        &id,
+        AttachRequest {
+            stdin: false,
+            stdout: true,
+            stderr: true,
+        },
+    )
+    .expect("attaches to the container");
+    let mut received = Vec::new();
+    while let Some(frame) = attach::read_frame(&mut stream).expect("reads") {
+        received.push(frame);
+    }
+    received.sort();
+    assert_eq!(
+        received,
+        vec![
+            (attach::STDOUT, b"first\n".to_vec()),
+            (attach::STDERR, b"second\n".to_vec())
+        ]
+    );
+    sandbox
+        .runtime
+        .wait(&id, EXIT_TIMEOUT)
+        .expect("the container exits");
+    remove_and_check_nothing_left(&sandbox, &id);
+}
+
+#[test]
 fn exec_runs_in_the_running_container_with_its_own_streams_and_exit_code() {
     let sandbox = Sandbox::new();
     let image = sandbox.import_busybox();
@@ -447,7 +495,7 @@ fn exec_runs_in_the_running_container_with_its_own_streams_and_exit_code() {
     };
     sandbox
         .runtime
-        .exec(&id, "exec-one", &interactive, true, true)
+        .exec(&id, "exec-one", &interactive, true, true, 0)
         .unwrap_or_else(|e| panic!("the exec starts: {e}"));
     let mut stream = attach::connect(
         "exec-one",
@@ -489,7 +537,7 @@ fn exec_runs_in_the_running_container_with_its_own_streams_and_exit_code() {
     };
     sandbox
         .runtime
-        .exec(&id, "exec-two", &plain, false, false)
+        .exec(&id, "exec-two", &plain, false, false, 0)
         .expect("the second exec starts");
     let exit = sandbox
         .runtime
@@ -504,14 +552,14 @@ fn exec_runs_in_the_running_container_with_its_own_streams_and_exit_code() {
     assert!(!sandbox.runtime.log_path(&id).exists() || log_lines(&sandbox, &id).is_empty());
     let duplicate = sandbox
         .runtime
-        .exec(&id, "exec-two", &plain, false, false)
+        .exec(&id, "exec-two", &plain, false, false, 0)
         .expect_err("the id is taken");
     assert_eq!(duplicate.kind(), ErrorKind::Conflict);
     sandbox.runtime.remove(&id, true).expect("forced removal");
     assert!(sandbox.mounts().is_empty(), "{:?}", sandbox.mounts());
     let stopped = sandbox
         .runtime
-        .exec(&id, "exec-three", &plain, false, false)
+        .exec(&id, "exec-three", &plain, false, false, 0)
         .expect_err("not running");
     assert_eq!(stopped.kind(), ErrorKind::Conflict);
 }
