@@ -245,6 +245,16 @@ pub fn monitor_alive(state_dir: &Path) -> bool {
     !zombie && cmdline.windows(wanted.len()).any(|window| window == wanted)
 }
 
+/// The pid of the live monitor of the container in `state_dir` (see [`monitor_alive`]), to
+/// wait on its exit (it exits right after recording the container's).
+pub fn monitor_pid(state_dir: &Path) -> Option<i32> {
+    if monitor_alive(state_dir) {
+        read_pid(&state_dir.join(MONITOR_PID_FILE))
+    } else {
+        None
+    }
+}
+
 /// The pid of the container's init, from runc's pid file.
 pub fn init_pid(state_dir: &Path) -> Option<i32> {
     read_pid(&state_dir.join(INIT_PID_FILE))

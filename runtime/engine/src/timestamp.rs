@@ -37,9 +37,26 @@ impl Timestamp {
         nanos: 0,
     };
 
+    /// The time `seconds` and `nanos` (below 1e9; more is clamped) after the Unix epoch.
+    pub fn from_unix(seconds: i64, nanos: u32) -> Timestamp {
+        Timestamp {
+            seconds,
+            nanos: nanos.min(999_999_999),
+        }
+    }
+
     /// Seconds since the Unix epoch.
     pub fn unix_seconds(&self) -> i64 {
         self.seconds
+    }
+
+    /// This time without its fraction of a second, as Go's `time.RFC3339` shows times (how
+    /// Docker dates volumes).
+    pub fn whole_seconds(&self) -> Timestamp {
+        Timestamp {
+            seconds: self.seconds,
+            nanos: 0,
+        }
     }
 }
 

@@ -38,6 +38,12 @@ impl ServerError {
         Self::new(StatusCode::NOT_FOUND, message)
     }
 
+    /// 304: the object is already in the asked-for state (starting a started
+    /// container).
+    pub fn not_modified(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_MODIFIED, message)
+    }
+
     /// 409: the request conflicts with the object's state.
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, message)

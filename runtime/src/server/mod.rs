@@ -23,6 +23,8 @@ pub mod routes;
 pub mod service;
 
 pub use axum::Router;
+/// The status of an answer ([`ServerError::new`] takes one).
+pub use axum::http::StatusCode;
 pub use error::ServerError;
 pub use hijack::{Hijack, HijackInput};
 pub use request::{BodyStream, Query, Request};
