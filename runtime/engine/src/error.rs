@@ -110,6 +110,45 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// No volume has this name (Docker's text: `get x: no such volume`).
+    #[error("{op} {name}: no such volume")]
+    NoSuchVolume {
+        /// What was being done: `get`, `remove`.
+        op: &'static str,
+        /// The volume name asked for.
+        name: String,
+    },
+    /// A volume that containers use cannot be removed (Docker's text, with their ids).
+    #[error("remove {name}: volume is in use - [{}]", .users.join(", "))]
+    VolumeInUse {
+        /// The volume.
+        name: String,
+        /// The containers that hold a reference to it.
+        users: Vec<String>,
+    },
+    /// A volume's name or options are not valid for the local driver (Docker's text).
+    #[error("{op} {name}: {reason}")]
+    InvalidVolume {
+        /// What was being done: `create`.
+        op: &'static str,
+        /// The volume name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A volume driver other than `local` was asked for (Docker's text for a missing plugin).
+    #[error(
+        "create {name}: error looking up volume plugin {driver}: plugin \"{driver}\" not found"
+    )]
+    NoSuchVolumeDriver {
+        /// The volume name.
+        name: String,
+        /// The driver asked for.
+        driver: String,
+    },
+    /// A container's binds, mounts, tmpfs or host entries cannot be honoured (Docker's text).
+    #[error("{0}")]
+    InvalidHostConfig(String),
     /// A JSON document written by the engine itself could not be read back.
     #[error("cannot read {path}: {source}")]
     StateJson {
@@ -125,8 +164,13 @@ impl Error {
     /// The kind of this error, which decides its HTTP status.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::NoSuchImage(_) | Error::NoSuchContainer(_) => ErrorKind::NotFound,
-            Error::ImageConflict(_) | Error::ContainerConflict(_) => ErrorKind::Conflict,
+            Error::NoSuchImage(_)
+            | Error::NoSuchContainer(_)
+            | Error::NoSuchVolume { .. }
+            | Error::NoSuchVolumeDriver { .. } => ErrorKind::NotFound,
+            Error::ImageConflict(_) | Error::ContainerConflict(_) | Error::VolumeInUse { .. } => {
+                ErrorKind::Conflict
+            }
             Error::InvalidReference(_)
             | Error::AmbiguousImageId(_)
             | Error::InvalidArchive(_)
@@ -134,7 +178,9 @@ impl Error {
             | Error::InvalidImageConfig { .. }
             | Error::DigestMismatch { .. }
             | Error::InvalidChange(_)
-            | Error::InvalidContainerConfig(_) => ErrorKind::InvalidInput,
+            | Error::InvalidContainerConfig(_)
+            | Error::InvalidVolume { .. }
+            | Error::InvalidHostConfig(_) => ErrorKind::InvalidInput,
             Error::Io { .. }
             | Error::Spec(_)
             | Error::Mount { .. }

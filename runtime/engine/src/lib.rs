@@ -10,6 +10,10 @@
 //! - [`logs`]: reading a container's json-file log as `docker logs` does.
 //! - [`monitor`]: the per-container monitor process that holds a container's output, writes
 //!   its json-file log and records its exit, so containers outlive the engine.
+//! - [`volumes`]: local volumes (Docker's `local` driver) with the containers that use them.
+//! - [`mounts`]: a container's binds, mounts, tmpfs and image volumes turned into a mount plan
+//!   and its OCI mounts, with Docker's validation and copy-up.
+//! - [`etc_files`]: the `hostname`, `hosts` and `resolv.conf` files a container gets.
 //!
 //! Architecture invariant: the engine never parses HTTP and knows nothing of API versions; it
 //! takes and returns typed values, and every failure is an [`Error`] with an [`ErrorKind`].
@@ -19,12 +23,17 @@ pub mod containers;
 pub mod digest;
 pub mod durable;
 mod error;
+pub mod etc_files;
 pub mod images;
 pub mod logs;
 pub mod monitor;
+pub mod mounts;
 pub mod oci;
 pub mod rootfs;
 pub mod runc;
+#[cfg(test)]
+mod scratch;
 pub mod timestamp;
+pub mod volumes;
 
 pub use error::{Error, ErrorKind, Result};
