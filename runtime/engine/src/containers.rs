@@ -385,7 +385,7 @@ impl ContainerRuntime {
 
 /// Refuses ids that are not one plain path component of letters, digits, `_`, `.` and `-`
 /// (they name folders and runc containers).
-fn validate_id(id: &str) -> Result<()> {
+pub(crate) fn validate_id(id: &str) -> Result<()> {
     let valid = !id.is_empty()
         && !id.starts_with('.')
         && id

@@ -149,6 +149,20 @@ pub enum Error {
     /// A container's binds, mounts, tmpfs or host entries cannot be honoured (Docker's text).
     #[error("{0}")]
     InvalidHostConfig(String),
+    /// No network has this name or id (Docker's text).
+    #[error("network {0} not found")]
+    NoSuchNetwork(String),
+    /// A network request conflicts with the host or the engine's state: a subnet overlapping
+    /// a route, a container on another network, a network with endpoints.
+    #[error("{0}")]
+    NetworkConflict(String),
+    /// A network setting, port or mode is malformed or not supported.
+    #[error("{0}")]
+    InvalidNetworkConfig(String),
+    /// A network could not be set up or torn down: `ip`, iptables, a port bind (Docker's
+    /// `port is already allocated`, a 500 in dockerd too) or the port proxy failed.
+    #[error("{0}")]
+    Network(String),
     /// A JSON document written by the engine itself could not be read back.
     #[error("cannot read {path}: {source}")]
     StateJson {
@@ -167,10 +181,12 @@ impl Error {
             Error::NoSuchImage(_)
             | Error::NoSuchContainer(_)
             | Error::NoSuchVolume { .. }
-            | Error::NoSuchVolumeDriver { .. } => ErrorKind::NotFound,
-            Error::ImageConflict(_) | Error::ContainerConflict(_) | Error::VolumeInUse { .. } => {
-                ErrorKind::Conflict
-            }
+            | Error::NoSuchVolumeDriver { .. }
+            | Error::NoSuchNetwork(_) => ErrorKind::NotFound,
+            Error::ImageConflict(_)
+            | Error::ContainerConflict(_)
+            | Error::VolumeInUse { .. }
+            | Error::NetworkConflict(_) => ErrorKind::Conflict,
             Error::InvalidReference(_)
             | Error::AmbiguousImageId(_)
             | Error::InvalidArchive(_)
@@ -180,12 +196,14 @@ impl Error {
             | Error::InvalidChange(_)
             | Error::InvalidContainerConfig(_)
             | Error::InvalidVolume { .. }
-            | Error::InvalidHostConfig(_) => ErrorKind::InvalidInput,
+            | Error::InvalidHostConfig(_)
+            | Error::InvalidNetworkConfig(_) => ErrorKind::InvalidInput,
             Error::Io { .. }
             | Error::Spec(_)
             | Error::Mount { .. }
             | Error::Runtime { .. }
             | Error::Monitor { .. }
+            | Error::Network(_)
             | Error::StateJson { .. } => ErrorKind::System,
         }
     }

@@ -10,6 +10,8 @@
 //! - [`logs`]: reading a container's json-file log as `docker logs` does.
 //! - [`monitor`]: the per-container monitor process that holds a container's output, writes
 //!   its json-file log and records its exit, so containers outlive the engine.
+//! - [`network`]: the `bridge`, `host` and `none` networks: namespaces, a Linux bridge with
+//!   veths, addresses from a pool, NAT and published ports (iptables and a userland proxy).
 //! - [`volumes`]: local volumes (Docker's `local` driver) with the containers that use them.
 //! - [`mounts`]: a container's binds, mounts, tmpfs and image volumes turned into a mount plan
 //!   and its OCI mounts, with Docker's validation and copy-up.
@@ -20,6 +22,7 @@
 
 pub mod attach;
 pub mod containers;
+mod detached;
 pub mod digest;
 pub mod durable;
 mod error;
@@ -28,6 +31,7 @@ pub mod images;
 pub mod logs;
 pub mod monitor;
 pub mod mounts;
+pub mod network;
 pub mod oci;
 pub mod rootfs;
 pub mod runc;

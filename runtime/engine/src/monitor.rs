@@ -22,7 +22,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,6 +30,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::attach::{self, Hub};
+use crate::detached::{self, Report, report};
 use crate::durable;
 use crate::error::{Error, Result};
 use crate::images::config::go_json_bytes;
@@ -99,14 +99,6 @@ pub struct ExitRecord {
     pub pid: i32,
 }
 
-/// What the monitor reports on its stdout once the container runs (or failed to).
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Report {
-    Pid(i32),
-    Error(String),
-}
-
 /// How to run the monitor: a program and the arguments before the state folder.
 #[derive(Clone, Copy, Debug)]
 pub struct MonitorCommand<'a> {
@@ -143,46 +135,9 @@ pub fn launch(
     };
     let _ = fs::remove_file(state_dir.join(EXIT_FILE));
     durable::write_json_atomically(&state_dir.join(REQUEST_FILE), request)?;
-    let monitor_log = state_dir.join("monitor.log");
-    let stderr = File::create(&monitor_log).map_err(|e| Error::io("create", &monitor_log, e))?;
     let mut command = Command::new(monitor.program);
-    command
-        .args(monitor.args)
-        .arg(state_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(stderr);
-    // SAFETY: setsid(2) is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::setsid() < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command
-        .spawn()
-        .map_err(|e| monitor_error(format!("cannot run {}: {e}", monitor.program.display())))?;
-    let mut report = String::new();
-    let read = child
-        .stdout
-        .take()
-        .map(|mut stdout| stdout.read_to_string(&mut report));
-    // The first process exits right after forking the monitor proper.
-    let _ = child.wait();
-    if let Some(Err(e)) = read {
-        return Err(monitor_error(format!("cannot read its report: {e}")));
-    }
-    let parsed: Report = serde_json::from_str(report.trim()).map_err(|_| {
-        let log = fs::read_to_string(&monitor_log).unwrap_or_default();
-        monitor_error(format!(
-            "reported {:?}; its log: {}",
-            report.trim(),
-            log.trim()
-        ))
-    })?;
-    match parsed {
+    command.args(monitor.args).arg(state_dir);
+    match detached::spawn(command, &state_dir.join("monitor.log"), &[]).map_err(monitor_error)? {
         Report::Pid(pid) => Ok(Launched {
             pid,
             monitor_pid: read_pid(&state_dir.join(MONITOR_PID_FILE)).unwrap_or(0),
@@ -269,17 +224,8 @@ fn read_pid(path: &Path) -> Option<i32> {
 pub fn run(state_dir: &Path) -> i32 {
     // Fork before any thread exists: the first process exits so the engine reaps it, and the
     // monitor proper is reparented away from the engine.
-    // SAFETY: the process is single-threaded here; the child only continues normal execution.
-    match unsafe { libc::fork() } {
-        -1 => {
-            report(&Report::Error(format!(
-                "fork: {}",
-                io::Error::last_os_error()
-            )));
-            return 1;
-        }
-        0 => {}
-        _ => return 0,
+    if let Some(code) = detached::fork_away() {
+        return code;
     }
     match supervise(state_dir) {
         Ok(()) => 0,
@@ -288,19 +234,6 @@ pub fn run(state_dir: &Path) -> i32 {
             eprintln!("monitor of {}: {e}", state_dir.display());
             1
         }
-    }
-}
-
-/// Prints the report line on stdout and closes stdout (the engine reads to its end).
-fn report(report: &Report) {
-    let line = serde_json::to_string(report).unwrap_or_else(|_| "{}".to_owned());
-    let mut stdout = io::stdout();
-    let _ = writeln!(stdout, "{line}");
-    let _ = stdout.flush();
-    if let Ok(null) = File::open("/dev/null") {
-        use std::os::fd::AsRawFd;
-        // SAFETY: both descriptors are open; dup2 replaces fd 1 with /dev/null.
-        unsafe { libc::dup2(null.as_raw_fd(), 1) };
     }
 }
 
