@@ -161,6 +161,21 @@ pub struct MountSpec {
     pub tmpfs_options: Option<TmpfsOptions>,
 }
 
+impl MountSpec {
+    /// An entry of `kind` from `source` to `target`, writable and without options.
+    pub fn new(kind: MountType, source: impl Into<String>, target: impl Into<String>) -> MountSpec {
+        MountSpec {
+            kind,
+            source: source.into(),
+            target: target.into(),
+            read_only: false,
+            bind_options: None,
+            volume_options: None,
+            tmpfs_options: None,
+        }
+    }
+}
+
 /// `Mounts[].BindOptions`.
 #[derive(Clone, Debug, Default)]
 pub struct BindOptions {
@@ -623,15 +638,7 @@ mod tests {
             "Duplicate mount point: /run"
         );
         let mount_after_bind = MountRequest {
-            mounts: vec![MountSpec {
-                kind: MountType::Tmpfs,
-                source: String::new(),
-                target: "/data/".to_owned(),
-                read_only: false,
-                bind_options: None,
-                volume_options: None,
-                tmpfs_options: None,
-            }],
+            mounts: vec![MountSpec::new(MountType::Tmpfs, "", "/data/")],
             ..binds(&["/tmp:/data"])
         };
         let error = plan(&mount_after_bind, &store).expect_err("duplicate");
@@ -681,16 +688,11 @@ mod tests {
             image_volumes: vec!["/data".to_owned(), "/cache/".to_owned(), "/run".to_owned()],
             tmpfs: BTreeMap::from([("/run".to_owned(), "size=1m".to_owned())]),
             mounts: vec![MountSpec {
-                kind: MountType::Volume,
-                source: "cache".to_owned(),
-                target: "/cache".to_owned(),
-                read_only: false,
-                bind_options: None,
                 volume_options: Some(VolumeOptions {
                     labels: Some(BTreeMap::from([("a".to_owned(), "b".to_owned())])),
                     ..VolumeOptions::default()
                 }),
-                tmpfs_options: None,
+                ..MountSpec::new(MountType::Volume, "cache", "/cache")
             }],
             ..MountRequest::default()
         };

@@ -54,13 +54,8 @@ pub(super) fn parse_bind(raw: &str, volume_driver: &str) -> Result<ParsedMount, 
         MountType::Volume
     };
     let mut spec = MountSpec {
-        kind,
-        source: source.to_owned(),
-        target: target.to_owned(),
         read_only: options.contains(&"ro"),
-        bind_options: None,
-        volume_options: None,
-        tmpfs_options: None,
+        ..MountSpec::new(kind, source, target)
     };
     if !volume_driver.is_empty() && kind == MountType::Volume {
         spec.volume_options = Some(VolumeOptions {
@@ -386,18 +381,6 @@ mod tests {
         BindOptions, MountSpec, MountType, Propagation, TmpfsOptions, VolumeOptions,
     };
 
-    fn spec(kind: MountType, source: &str, target: &str) -> MountSpec {
-        MountSpec {
-            kind,
-            source: source.to_owned(),
-            target: target.to_owned(),
-            read_only: false,
-            bind_options: None,
-            volume_options: None,
-            tmpfs_options: None,
-        }
-    }
-
     #[test]
     fn paths_clean_as_gos_path_clean() {
         for (dirty, clean) in [
@@ -483,21 +466,22 @@ mod tests {
 
     #[test]
     fn mounts_entries_are_checked_as_docker_checks_them() {
-        let missing = parse_mount_spec(&spec(MountType::Bind, "/no/such/dir", "/x"), true)
-            .expect_err("no source");
+        let missing =
+            parse_mount_spec(&MountSpec::new(MountType::Bind, "/no/such/dir", "/x"), true)
+                .expect_err("no source");
         assert_eq!(
             missing,
             "invalid mount config for type \"bind\": bind source path does not exist: \
              /no/such/dir"
         );
-        let no_target =
-            parse_mount_spec(&spec(MountType::Tmpfs, "", ""), true).expect_err("no target");
+        let no_target = parse_mount_spec(&MountSpec::new(MountType::Tmpfs, "", ""), true)
+            .expect_err("no target");
         assert_eq!(
             no_target,
             "invalid mount config for type \"tmpfs\": field Target must not be empty"
         );
-        let tmpfs_source =
-            parse_mount_spec(&spec(MountType::Tmpfs, "x", "/t"), true).expect_err("source");
+        let tmpfs_source = parse_mount_spec(&MountSpec::new(MountType::Tmpfs, "x", "/t"), true)
+            .expect_err("source");
         assert_eq!(
             tmpfs_source,
             "invalid mount config for type \"tmpfs\": field Source must not be specified"
@@ -505,7 +489,7 @@ mod tests {
         let readonly_anonymous = parse_mount_spec(
             &MountSpec {
                 read_only: true,
-                ..spec(MountType::Volume, "", "/v")
+                ..MountSpec::new(MountType::Volume, "", "/v")
             },
             true,
         )
@@ -520,7 +504,7 @@ mod tests {
                 bind_options: Some(BindOptions {
                     propagation: "sideways".to_owned(),
                 }),
-                ..spec(MountType::Bind, "/tmp", "/t")
+                ..MountSpec::new(MountType::Bind, "/tmp", "/t")
             },
             true,
         )
@@ -535,14 +519,15 @@ mod tests {
                     no_copy: true,
                     ..VolumeOptions::default()
                 }),
-                ..spec(MountType::Volume, "named", "/v/../w/")
+                ..MountSpec::new(MountType::Volume, "named", "/v/../w/")
             },
             true,
         )
         .expect("a volume");
         assert_eq!(volume.point.destination, "/w");
         assert!(!volume.point.copy_data);
-        let bind = parse_mount_spec(&spec(MountType::Bind, "/tmp", "/t"), true).expect("bind");
+        let bind =
+            parse_mount_spec(&MountSpec::new(MountType::Bind, "/tmp", "/t"), true).expect("bind");
         assert!(!bind.point.create_source, "Mounts binds are never created");
     }
 
