@@ -3,8 +3,6 @@
 
 //! The `Config` area: its requests, answers and the [`Configs`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{ServerError, Reply, Request, request::missing};
 /// The decoded request of `POST /configs/create` (`ConfigCreate`).
 #[derive(Debug, serde::Serialize)]
 pub struct ConfigCreateRequest {
@@ -14,7 +12,9 @@ pub struct ConfigCreateRequest {
 }
 impl ConfigCreateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             body: request.json_body().await?,
         })
@@ -41,12 +41,23 @@ pub enum ConfigCreateResponse {
 }
 impl ConfigCreateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status201(body) => Reply::json(201, body, version),
-            Self::Status409(body) => Reply::json(409, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status201(body) => {
+                drydock_runtime::server::Reply::json(201, body, version)
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::json(409, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -61,7 +72,9 @@ pub struct ConfigDeleteRequest {
 }
 impl ConfigDeleteRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -88,12 +101,21 @@ pub enum ConfigDeleteResponse {
 }
 impl ConfigDeleteResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -108,7 +130,9 @@ pub struct ConfigInspectRequest {
 }
 impl ConfigInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -135,12 +159,23 @@ pub enum ConfigInspectResponse {
 }
 impl ConfigInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -160,7 +195,9 @@ pub struct ConfigListRequest {
 }
 impl ConfigListRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -183,11 +220,20 @@ pub enum ConfigListResponse {
 }
 impl ConfigListResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -212,13 +258,18 @@ pub struct ConfigUpdateRequest {
 }
 impl ConfigUpdateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             version: request
                 .query()
                 .number::<i64>("version")?
-                .ok_or_else(|| missing("query", "version"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "version",
+                ))?,
             body: request.json_body().await?,
         })
     }
@@ -248,13 +299,24 @@ pub enum ConfigUpdateResponse {
 }
 impl ConfigUpdateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -268,10 +330,14 @@ pub trait Configs: Send + Sync {
     fn config_create(
         &self,
         request: ConfigCreateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ConfigCreateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ConfigCreateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ConfigCreate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ConfigCreate")),
+        )
     }
     /// Delete a config
     ///
@@ -281,10 +347,14 @@ pub trait Configs: Send + Sync {
     fn config_delete(
         &self,
         request: ConfigDeleteRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ConfigDeleteResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ConfigDeleteResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ConfigDelete")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ConfigDelete")),
+        )
     }
     /// Inspect a config
     ///
@@ -294,10 +364,14 @@ pub trait Configs: Send + Sync {
     fn config_inspect(
         &self,
         request: ConfigInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ConfigInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ConfigInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ConfigInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ConfigInspect")),
+        )
     }
     /// List configs
     ///
@@ -307,10 +381,14 @@ pub trait Configs: Send + Sync {
     fn config_list(
         &self,
         request: ConfigListRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ConfigListResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ConfigListResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ConfigList")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ConfigList")),
+        )
     }
     /// Update a Config
     ///
@@ -320,9 +398,13 @@ pub trait Configs: Send + Sync {
     fn config_update(
         &self,
         request: ConfigUpdateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ConfigUpdateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ConfigUpdateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ConfigUpdate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ConfigUpdate")),
+        )
     }
 }

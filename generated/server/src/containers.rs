@@ -3,11 +3,6 @@
 
 //! The `Container` area: its requests, answers and the [`Containers`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{
-    ServerError, Reply, Request, Messages, ByteStream, response, BodyStream, Hijack,
-    request::missing,
-};
 /// The decoded request of `GET /containers/{id}/archive` (`ContainerArchive`).
 #[derive(Debug, serde::Serialize)]
 pub struct ContainerArchiveRequest {
@@ -24,10 +19,18 @@ pub struct ContainerArchiveRequest {
 }
 impl ContainerArchiveRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
-            path: request.query().string("path").ok_or_else(|| missing("query", "path"))?,
+            path: request
+                .query()
+                .string("path")
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "path",
+                ))?,
         })
     }
 }
@@ -36,11 +39,11 @@ pub enum ContainerArchiveResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(ByteStream),
+    Status200(drydock_runtime::server::ByteStream),
     /// Status 400.
     ///
     /// Bad parameter
-    Status400(ByteStream),
+    Status400(drydock_runtime::server::ByteStream),
     /// Status 404.
     ///
     /// Container or path does not exist
@@ -48,16 +51,39 @@ pub enum ContainerArchiveResponse {
     /// Status 500.
     ///
     /// server error
-    Status500(ByteStream),
+    Status500(drydock_runtime::server::ByteStream),
 }
 impl ContainerArchiveResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::stream(200, response::TAR, body),
-            Self::Status400(body) => Reply::stream(400, response::TAR, body),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::stream(500, response::TAR, body),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::stream(
+                    200,
+                    drydock_runtime::server::response::TAR,
+                    body,
+                )
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::stream(
+                    400,
+                    drydock_runtime::server::response::TAR,
+                    body,
+                )
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::stream(
+                    500,
+                    drydock_runtime::server::response::TAR,
+                    body,
+                )
+            }
         }
     }
 }
@@ -77,10 +103,18 @@ pub struct ContainerArchiveInfoRequest {
 }
 impl ContainerArchiveInfoRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
-            path: request.query().string("path").ok_or_else(|| missing("query", "path"))?,
+            path: request
+                .query()
+                .string("path")
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "path",
+                ))?,
         })
     }
 }
@@ -108,10 +142,13 @@ pub enum ContainerArchiveInfoResponse {
 }
 impl ContainerArchiveInfoResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
             Self::Status200 { x_docker_container_path_stat } => {
-                let reply = Reply::empty(200)?;
+                let reply = drydock_runtime::server::Reply::empty(200)?;
                 let reply = reply
                     .with_header(
                         "X-Docker-Container-Path-Stat",
@@ -119,9 +156,15 @@ impl ContainerArchiveInfoResponse {
                     )?;
                 Ok(reply)
             }
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -171,11 +214,13 @@ pub struct ContainerAttachRequest {
     ///
     /// The client's input: the upgraded connection, or the request body.
     #[serde(skip)]
-    pub hijack: Hijack,
+    pub hijack: drydock_runtime::server::Hijack,
 }
 impl ContainerAttachRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             detach_keys: request.query().string("detachKeys"),
@@ -197,11 +242,11 @@ pub enum ContainerAttachResponse {
     /// Status 200.
     ///
     /// no error, no upgrade header found
-    Status200(ByteStream),
+    Status200(drydock_runtime::server::ByteStream),
     /// Status 400.
     ///
     /// bad parameter
-    Status400(ByteStream),
+    Status400(drydock_runtime::server::ByteStream),
     /// Status 404.
     ///
     /// no such container
@@ -209,17 +254,40 @@ pub enum ContainerAttachResponse {
     /// Status 500.
     ///
     /// server error
-    Status500(ByteStream),
+    Status500(drydock_runtime::server::ByteStream),
 }
 impl ContainerAttachResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status101 => Reply::empty(101),
-            Self::Status200(body) => Reply::stream(200, response::RAW_STREAM, body),
-            Self::Status400(body) => Reply::stream(400, response::RAW_STREAM, body),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::stream(500, response::RAW_STREAM, body),
+            Self::Status101 => drydock_runtime::server::Reply::empty(101),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::stream(
+                    200,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::stream(
+                    400,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::stream(
+                    500,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
         }
     }
 }
@@ -270,7 +338,9 @@ pub struct ContainerAttachWebsocketRequest {
 }
 impl ContainerAttachWebsocketRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             detach_keys: request.query().string("detachKeys"),
@@ -307,13 +377,22 @@ pub enum ContainerAttachWebsocketResponse {
 }
 impl ContainerAttachWebsocketResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status101 => Reply::empty(101),
-            Self::Status200 => Reply::empty(200),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status101 => drydock_runtime::server::Reply::empty(101),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -328,7 +407,9 @@ pub struct ContainerChangesRequest {
 }
 impl ContainerChangesRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -351,11 +432,20 @@ pub enum ContainerChangesResponse {
 }
 impl ContainerChangesResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -373,10 +463,18 @@ pub struct ContainerCopyRequest {
 }
 impl ContainerCopyRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -385,23 +483,44 @@ pub enum ContainerCopyResponse {
     /// Status 200.
     ///
     /// the resource, as a tar archive
-    Status200(ByteStream),
+    Status200(drydock_runtime::server::ByteStream),
     /// Status 404.
     ///
     /// no such container
-    Status404(ByteStream),
+    Status404(drydock_runtime::server::ByteStream),
     /// Status 500.
     ///
     /// server error
-    Status500(ByteStream),
+    Status500(drydock_runtime::server::ByteStream),
 }
 impl ContainerCopyResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, _version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        _version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::stream(200, response::TAR, body),
-            Self::Status404(body) => Reply::stream(404, response::TAR, body),
-            Self::Status500(body) => Reply::stream(500, response::TAR, body),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::stream(
+                    200,
+                    drydock_runtime::server::response::TAR,
+                    body,
+                )
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::stream(
+                    404,
+                    drydock_runtime::server::response::TAR,
+                    body,
+                )
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::stream(
+                    500,
+                    drydock_runtime::server::response::TAR,
+                    body,
+                )
+            }
         }
     }
 }
@@ -421,10 +540,18 @@ pub struct ContainerCreateRequest {
 }
 impl ContainerCreateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.query().string("name"),
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -459,14 +586,29 @@ pub enum ContainerCreateResponse {
 }
 impl ContainerCreateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status201(body) => Reply::json(201, body, version),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status406(body) => Reply::json(406, body, version),
-            Self::Status409(body) => Reply::json(409, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status201(body) => {
+                drydock_runtime::server::Reply::json(201, body, version)
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status406(body) => {
+                drydock_runtime::server::Reply::json(406, body, version)
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::json(409, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -496,7 +638,9 @@ pub struct ContainerDeleteRequest {
 }
 impl ContainerDeleteRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             v: request.query().boolean("v"),
@@ -532,13 +676,24 @@ pub enum ContainerDeleteResponse {
 }
 impl ContainerDeleteResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status409(body) => Reply::json(409, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::json(409, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -553,7 +708,9 @@ pub struct ContainerExportRequest {
 }
 impl ContainerExportRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -564,7 +721,7 @@ pub enum ContainerExportResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(ByteStream),
+    Status200(drydock_runtime::server::ByteStream),
     /// Status 404.
     ///
     /// no such container
@@ -572,15 +729,32 @@ pub enum ContainerExportResponse {
     /// Status 500.
     ///
     /// server error
-    Status500(ByteStream),
+    Status500(drydock_runtime::server::ByteStream),
 }
 impl ContainerExportResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::stream(200, response::OCTET_STREAM, body),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::stream(500, response::OCTET_STREAM, body),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::stream(
+                    200,
+                    drydock_runtime::server::response::OCTET_STREAM,
+                    body,
+                )
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::stream(
+                    500,
+                    drydock_runtime::server::response::OCTET_STREAM,
+                    body,
+                )
+            }
         }
     }
 }
@@ -600,7 +774,9 @@ pub struct ContainerInspectRequest {
 }
 impl ContainerInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             size: request.query().boolean("size"),
@@ -624,11 +800,20 @@ pub enum ContainerInspectResponse {
 }
 impl ContainerInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -648,7 +833,9 @@ pub struct ContainerKillRequest {
 }
 impl ContainerKillRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             signal: request.query().string("signal"),
@@ -672,11 +859,18 @@ pub enum ContainerKillResponse {
 }
 impl ContainerKillResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -736,7 +930,9 @@ pub struct ContainerListRequest {
 }
 impl ContainerListRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             all: request.query().boolean("all"),
             limit: request.query().number::<i64>("limit")?,
@@ -764,11 +960,20 @@ pub enum ContainerListResponse {
 }
 impl ContainerListResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -822,7 +1027,9 @@ pub struct ContainerLogsRequest {
 }
 impl ContainerLogsRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             follow: request.query().boolean("follow"),
@@ -844,7 +1051,7 @@ pub enum ContainerLogsResponse {
     /// Status 200.
     ///
     /// logs returned as a string in response body
-    Status200(ByteStream),
+    Status200(drydock_runtime::server::ByteStream),
     /// Status 404.
     ///
     /// no such container
@@ -856,12 +1063,27 @@ pub enum ContainerLogsResponse {
 }
 impl ContainerLogsResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status101(body) => Reply::json(101, body, version),
-            Self::Status200(body) => Reply::stream(200, response::RAW_STREAM, body),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status101(body) => {
+                drydock_runtime::server::Reply::json(101, body, version)
+            }
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::stream(
+                    200,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -876,7 +1098,9 @@ pub struct ContainerPauseRequest {
 }
 impl ContainerPauseRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -899,11 +1123,18 @@ pub enum ContainerPauseResponse {
 }
 impl ContainerPauseResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -924,7 +1155,9 @@ pub struct ContainerPruneRequest {
 }
 impl ContainerPruneRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -943,10 +1176,17 @@ pub enum ContainerPruneResponse {
 }
 impl ContainerPruneResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -966,10 +1206,18 @@ pub struct ContainerRenameRequest {
 }
 impl ContainerRenameRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
-            name: request.query().string("name").ok_or_else(|| missing("query", "name"))?,
+            name: request
+                .query()
+                .string("name")
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "name",
+                ))?,
         })
     }
 }
@@ -994,12 +1242,21 @@ pub enum ContainerRenameResponse {
 }
 impl ContainerRenameResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status409(body) => Reply::json(409, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::json(409, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -1024,11 +1281,19 @@ pub struct ContainerResizeRequest {
 }
 impl ContainerResizeRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
-            h: request.query().number::<i64>("h")?.ok_or_else(|| missing("query", "h"))?,
-            w: request.query().number::<i64>("w")?.ok_or_else(|| missing("query", "w"))?,
+            h: request
+                .query()
+                .number::<i64>("h")?
+                .ok_or_else(|| drydock_runtime::server::request::missing("query", "h"))?,
+            w: request
+                .query()
+                .number::<i64>("w")?
+                .ok_or_else(|| drydock_runtime::server::request::missing("query", "w"))?,
         })
     }
 }
@@ -1049,11 +1314,16 @@ pub enum ContainerResizeResponse {
 }
 impl ContainerResizeResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::text(500, body),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => drydock_runtime::server::Reply::text(500, body),
         }
     }
 }
@@ -1073,7 +1343,9 @@ pub struct ContainerRestartRequest {
 }
 impl ContainerRestartRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             t: request.query().number::<i64>("t")?,
@@ -1097,11 +1369,18 @@ pub enum ContainerRestartResponse {
 }
 impl ContainerRestartResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -1128,7 +1407,9 @@ pub struct ContainerStartRequest {
 }
 impl ContainerStartRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             detach_keys: request.query().string("detachKeys"),
@@ -1161,13 +1442,24 @@ pub enum ContainerStartResponse {
 }
 impl ContainerStartResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status304(body) => Reply::json(304, body, version),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status304(body) => {
+                drydock_runtime::server::Reply::json(304, body, version)
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -1187,7 +1479,9 @@ pub struct ContainerStatsRequest {
 }
 impl ContainerStatsRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             stream: request.query().boolean("stream"),
@@ -1199,7 +1493,11 @@ pub enum ContainerStatsResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(Messages<std::collections::BTreeMap<String, serde_json::Value>>),
+    Status200(
+        drydock_runtime::server::Messages<
+            std::collections::BTreeMap<String, serde_json::Value>,
+        >,
+    ),
     /// Status 404.
     ///
     /// no such container
@@ -1211,11 +1509,20 @@ pub enum ContainerStatsResponse {
 }
 impl ContainerStatsResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json_messages(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json_messages(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -1235,7 +1542,9 @@ pub struct ContainerStopRequest {
 }
 impl ContainerStopRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             t: request.query().number::<i64>("t")?,
@@ -1263,12 +1572,21 @@ pub enum ContainerStopResponse {
 }
 impl ContainerStopResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status304(body) => Reply::json(304, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status304(body) => {
+                drydock_runtime::server::Reply::json(304, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -1288,7 +1606,9 @@ pub struct ContainerTopRequest {
 }
 impl ContainerTopRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             ps_args: request.query().string("ps_args"),
@@ -1312,11 +1632,20 @@ pub enum ContainerTopResponse {
 }
 impl ContainerTopResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -1331,7 +1660,9 @@ pub struct ContainerUnpauseRequest {
 }
 impl ContainerUnpauseRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -1354,11 +1685,18 @@ pub enum ContainerUnpauseResponse {
 }
 impl ContainerUnpauseResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -1376,10 +1714,18 @@ pub struct ContainerUpdateRequest {
 }
 impl ContainerUpdateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -1400,11 +1746,20 @@ pub enum ContainerUpdateResponse {
 }
 impl ContainerUpdateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -1428,7 +1783,9 @@ pub struct ContainerWaitRequest {
 }
 impl ContainerWaitRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             condition: request
@@ -1460,12 +1817,23 @@ pub enum ContainerWaitResponse {
 }
 impl ContainerWaitResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -1491,17 +1859,22 @@ pub struct PutContainerArchiveRequest {
     ///
     /// The input stream must be a tar archive compressed with one of the following algorithms: identity (no compression), gzip, bzip2, xz.
     #[serde(skip)]
-    pub body: BodyStream,
+    pub body: drydock_runtime::server::BodyStream,
 }
 impl PutContainerArchiveRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             path: request
                 .query()
                 .string("path")
-                .ok_or_else(|| missing("query", "path"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "path",
+                ))?,
             no_overwrite_dir_non_dir: request.query().string("noOverwriteDirNonDir"),
             body: request.body_stream(),
         })
@@ -1532,13 +1905,24 @@ pub enum PutContainerArchiveResponse {
 }
 impl PutContainerArchiveResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status403(body) => Reply::json(403, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status403(body) => {
+                drydock_runtime::server::Reply::json(403, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -1552,10 +1936,16 @@ pub trait Containers: Send + Sync {
     fn container_archive(
         &self,
         request: ContainerArchiveRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerArchiveResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerArchiveResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerArchive")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented("ContainerArchive"),
+            ),
+        )
     }
     /// Get information about files in a container
     ///
@@ -1565,10 +1955,21 @@ pub trait Containers: Send + Sync {
     fn container_archive_info(
         &self,
         request: ContainerArchiveInfoRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerArchiveInfoResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<
+            ContainerArchiveInfoResponse,
+            drydock_runtime::server::ServerError,
+        >,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerArchiveInfo")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented(
+                    "ContainerArchiveInfo",
+                ),
+            ),
+        )
     }
     /// Attach to a container
     ///
@@ -1652,10 +2053,14 @@ pub trait Containers: Send + Sync {
     fn container_attach(
         &self,
         request: ContainerAttachRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerAttachResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerAttachResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerAttach")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerAttach")),
+        )
     }
     /// Attach to a container via a websocket
     ///
@@ -1663,12 +2068,21 @@ pub trait Containers: Send + Sync {
     fn container_attach_websocket(
         &self,
         request: ContainerAttachWebsocketRequest,
-        version: ApiVersion,
+        version: drydock_runtime::ApiVersion,
     ) -> impl Future<
-        Output = Result<ContainerAttachWebsocketResponse, ServerError>,
+        Output = Result<
+            ContainerAttachWebsocketResponse,
+            drydock_runtime::server::ServerError,
+        >,
     > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerAttachWebsocket")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented(
+                    "ContainerAttachWebsocket",
+                ),
+            ),
+        )
     }
     /// Get changes on a container’s filesystem
     ///
@@ -1683,10 +2097,16 @@ pub trait Containers: Send + Sync {
     fn container_changes(
         &self,
         request: ContainerChangesRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerChangesResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerChangesResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerChanges")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented("ContainerChanges"),
+            ),
+        )
     }
     /// Copy files or folders out of a container
     ///
@@ -1698,10 +2118,14 @@ pub trait Containers: Send + Sync {
     fn container_copy(
         &self,
         request: ContainerCopyRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerCopyResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerCopyResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerCopy")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerCopy")),
+        )
     }
     /// Create a container
     ///
@@ -1709,10 +2133,14 @@ pub trait Containers: Send + Sync {
     fn container_create(
         &self,
         request: ContainerCreateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerCreateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerCreateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerCreate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerCreate")),
+        )
     }
     /// Remove a container
     ///
@@ -1720,10 +2148,14 @@ pub trait Containers: Send + Sync {
     fn container_delete(
         &self,
         request: ContainerDeleteRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerDeleteResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerDeleteResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerDelete")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerDelete")),
+        )
     }
     /// Export a container
     ///
@@ -1733,10 +2165,14 @@ pub trait Containers: Send + Sync {
     fn container_export(
         &self,
         request: ContainerExportRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerExportResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerExportResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerExport")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerExport")),
+        )
     }
     /// Inspect a container
     ///
@@ -1746,10 +2182,16 @@ pub trait Containers: Send + Sync {
     fn container_inspect(
         &self,
         request: ContainerInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerInspect")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented("ContainerInspect"),
+            ),
+        )
     }
     /// Kill a container
     ///
@@ -1759,10 +2201,14 @@ pub trait Containers: Send + Sync {
     fn container_kill(
         &self,
         request: ContainerKillRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerKillResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerKillResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerKill")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerKill")),
+        )
     }
     /// List containers
     ///
@@ -1775,10 +2221,14 @@ pub trait Containers: Send + Sync {
     fn container_list(
         &self,
         request: ContainerListRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerListResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerListResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerList")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerList")),
+        )
     }
     /// Get container logs
     ///
@@ -1790,10 +2240,14 @@ pub trait Containers: Send + Sync {
     fn container_logs(
         &self,
         request: ContainerLogsRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerLogsResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerLogsResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerLogs")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerLogs")),
+        )
     }
     /// Pause a container
     ///
@@ -1805,10 +2259,14 @@ pub trait Containers: Send + Sync {
     fn container_pause(
         &self,
         request: ContainerPauseRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerPauseResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerPauseResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerPause")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerPause")),
+        )
     }
     /// Delete stopped containers
     ///
@@ -1818,10 +2276,14 @@ pub trait Containers: Send + Sync {
     fn container_prune(
         &self,
         request: ContainerPruneRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerPruneResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerPruneResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerPrune")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerPrune")),
+        )
     }
     /// Rename a container
     ///
@@ -1829,10 +2291,14 @@ pub trait Containers: Send + Sync {
     fn container_rename(
         &self,
         request: ContainerRenameRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerRenameResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerRenameResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerRename")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerRename")),
+        )
     }
     /// Resize a container TTY
     ///
@@ -1842,10 +2308,14 @@ pub trait Containers: Send + Sync {
     fn container_resize(
         &self,
         request: ContainerResizeRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerResizeResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerResizeResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerResize")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerResize")),
+        )
     }
     /// Restart a container
     ///
@@ -1853,10 +2323,16 @@ pub trait Containers: Send + Sync {
     fn container_restart(
         &self,
         request: ContainerRestartRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerRestartResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerRestartResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerRestart")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented("ContainerRestart"),
+            ),
+        )
     }
     /// Start a container
     ///
@@ -1864,10 +2340,14 @@ pub trait Containers: Send + Sync {
     fn container_start(
         &self,
         request: ContainerStartRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerStartResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerStartResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerStart")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerStart")),
+        )
     }
     /// Get container stats based on resource usage
     ///
@@ -1886,10 +2366,14 @@ pub trait Containers: Send + Sync {
     fn container_stats(
         &self,
         request: ContainerStatsRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerStatsResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerStatsResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerStats")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerStats")),
+        )
     }
     /// Stop a container
     ///
@@ -1897,10 +2381,14 @@ pub trait Containers: Send + Sync {
     fn container_stop(
         &self,
         request: ContainerStopRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerStopResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerStopResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerStop")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerStop")),
+        )
     }
     /// List processes running inside a container
     ///
@@ -1910,10 +2398,14 @@ pub trait Containers: Send + Sync {
     fn container_top(
         &self,
         request: ContainerTopRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerTopResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerTopResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerTop")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerTop")),
+        )
     }
     /// Unpause a container
     ///
@@ -1923,10 +2415,16 @@ pub trait Containers: Send + Sync {
     fn container_unpause(
         &self,
         request: ContainerUnpauseRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerUnpauseResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerUnpauseResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerUnpause")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented("ContainerUnpause"),
+            ),
+        )
     }
     /// Update a container
     ///
@@ -1936,10 +2434,14 @@ pub trait Containers: Send + Sync {
     fn container_update(
         &self,
         request: ContainerUpdateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerUpdateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerUpdateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerUpdate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerUpdate")),
+        )
     }
     /// Wait for a container
     ///
@@ -1949,10 +2451,14 @@ pub trait Containers: Send + Sync {
     fn container_wait(
         &self,
         request: ContainerWaitRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerWaitResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerWaitResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerWait")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerWait")),
+        )
     }
     /// Extract an archive of files or folders to a directory in a container
     ///
@@ -1964,9 +2470,20 @@ pub trait Containers: Send + Sync {
     fn put_container_archive(
         &self,
         request: PutContainerArchiveRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PutContainerArchiveResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<
+            PutContainerArchiveResponse,
+            drydock_runtime::server::ServerError,
+        >,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PutContainerArchive")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented(
+                    "PutContainerArchive",
+                ),
+            ),
+        )
     }
 }

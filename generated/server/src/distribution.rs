@@ -3,8 +3,6 @@
 
 //! The `Distribution` area: its requests, answers and the [`Distribution`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{ServerError, Reply, Request};
 /// The decoded request of `GET /distribution/{name}/json` (`DistributionInspect`).
 #[derive(Debug, serde::Serialize)]
 pub struct DistributionInspectRequest {
@@ -16,7 +14,9 @@ pub struct DistributionInspectRequest {
 }
 impl DistributionInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
         })
@@ -39,11 +39,20 @@ pub enum DistributionInspectResponse {
 }
 impl DistributionInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status401(body) => Reply::json(401, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status401(body) => {
+                drydock_runtime::server::Reply::json(401, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -59,9 +68,20 @@ pub trait Distribution: Send + Sync {
     fn distribution_inspect(
         &self,
         request: DistributionInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<DistributionInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<
+            DistributionInspectResponse,
+            drydock_runtime::server::ServerError,
+        >,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("DistributionInspect")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented(
+                    "DistributionInspect",
+                ),
+            ),
+        )
     }
 }

@@ -3,10 +3,6 @@
 
 //! The `Exec` area: its requests, answers and the [`Exec`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{
-    ServerError, Reply, Request, ByteStream, response, Hijack, request::missing,
-};
 /// The decoded request of `POST /containers/{id}/exec` (`ContainerExec`).
 #[derive(Debug, serde::Serialize)]
 pub struct ContainerExecRequest {
@@ -23,10 +19,18 @@ pub struct ContainerExecRequest {
 }
 impl ContainerExecRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -51,12 +55,23 @@ pub enum ContainerExecResponse {
 }
 impl ContainerExecResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status201(body) => Reply::json(201, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status409(body) => Reply::json(409, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status201(body) => {
+                drydock_runtime::server::Reply::json(201, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::json(409, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -71,7 +86,9 @@ pub struct ExecInspectRequest {
 }
 impl ExecInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -94,11 +111,20 @@ pub enum ExecInspectResponse {
 }
 impl ExecInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -123,11 +149,19 @@ pub struct ExecResizeRequest {
 }
 impl ExecResizeRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
-            h: request.query().number::<i64>("h")?.ok_or_else(|| missing("query", "h"))?,
-            w: request.query().number::<i64>("w")?.ok_or_else(|| missing("query", "w"))?,
+            h: request
+                .query()
+                .number::<i64>("h")?
+                .ok_or_else(|| drydock_runtime::server::request::missing("query", "h"))?,
+            w: request
+                .query()
+                .number::<i64>("w")?
+                .ok_or_else(|| drydock_runtime::server::request::missing("query", "w"))?,
         })
     }
 }
@@ -152,12 +186,21 @@ pub enum ExecResizeResponse {
 }
 impl ExecResizeResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -176,11 +219,13 @@ pub struct ExecStartRequest {
     ///
     /// The client's input: the upgraded connection, or the request body.
     #[serde(skip)]
-    pub hijack: Hijack,
+    pub hijack: drydock_runtime::server::Hijack,
 }
 impl ExecStartRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             body: request.json_body().await?,
@@ -193,23 +238,44 @@ pub enum ExecStartResponse {
     /// Status 200.
     ///
     /// No error
-    Status200(ByteStream),
+    Status200(drydock_runtime::server::ByteStream),
     /// Status 404.
     ///
     /// No such exec instance
-    Status404(ByteStream),
+    Status404(drydock_runtime::server::ByteStream),
     /// Status 409.
     ///
     /// Container is stopped or paused
-    Status409(ByteStream),
+    Status409(drydock_runtime::server::ByteStream),
 }
 impl ExecStartResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, _version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        _version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::stream(200, response::RAW_STREAM, body),
-            Self::Status404(body) => Reply::stream(404, response::RAW_STREAM, body),
-            Self::Status409(body) => Reply::stream(409, response::RAW_STREAM, body),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::stream(
+                    200,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::stream(
+                    404,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::stream(
+                    409,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
         }
     }
 }
@@ -223,10 +289,14 @@ pub trait Exec: Send + Sync {
     fn container_exec(
         &self,
         request: ContainerExecRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ContainerExecResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ContainerExecResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ContainerExec")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ContainerExec")),
+        )
     }
     /// Inspect an exec instance
     ///
@@ -236,10 +306,14 @@ pub trait Exec: Send + Sync {
     fn exec_inspect(
         &self,
         request: ExecInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ExecInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ExecInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ExecInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ExecInspect")),
+        )
     }
     /// Resize an exec instance
     ///
@@ -249,10 +323,14 @@ pub trait Exec: Send + Sync {
     fn exec_resize(
         &self,
         request: ExecResizeRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ExecResizeResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ExecResizeResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ExecResize")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ExecResize")),
+        )
     }
     /// Start an exec instance
     ///
@@ -262,9 +340,13 @@ pub trait Exec: Send + Sync {
     fn exec_start(
         &self,
         request: ExecStartRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ExecStartResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ExecStartResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ExecStart")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ExecStart")),
+        )
     }
 }

@@ -3,17 +3,14 @@
 
 //! The `Image` area: its requests, answers and the [`Images`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{
-    ServerError, Reply, Request, Messages, ByteStream, response, BodyStream,
-    request::missing,
-};
 /// The decoded request of `POST /build/prune` (`BuildPrune`).
 #[derive(Debug, serde::Serialize)]
 pub struct BuildPruneRequest {}
 impl BuildPruneRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(_request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        _request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {})
     }
 }
@@ -30,10 +27,17 @@ pub enum BuildPruneResponse {
 }
 impl BuildPruneResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -182,11 +186,13 @@ pub struct ImageBuildRequest {
     ///
     /// A tar archive compressed with one of the following algorithms: identity (no compression), gzip, bzip2, xz.
     #[serde(skip)]
-    pub body: BodyStream,
+    pub body: drydock_runtime::server::BodyStream,
 }
 impl ImageBuildRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             dockerfile: request.query().string("dockerfile"),
             t: request.query().string("t"),
@@ -224,7 +230,7 @@ pub enum ImageBuildResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(Messages<drydock_models::BuildInfo>),
+    Status200(drydock_runtime::server::Messages<drydock_models::BuildInfo>),
     /// Status 400.
     ///
     /// Bad parameter
@@ -238,11 +244,20 @@ pub enum ImageBuildResponse {
 }
 impl ImageBuildResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json_messages(200, body, version),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json_messages(200, body, version)
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -292,7 +307,9 @@ pub struct ImageCommitRequest {
 }
 impl ImageCommitRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             container: request.query().string("container"),
             repo: request.query().string("repo"),
@@ -322,11 +339,20 @@ pub enum ImageCommitResponse {
 }
 impl ImageCommitResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status201(body) => Reply::json(201, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status201(body) => {
+                drydock_runtime::server::Reply::json(201, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -373,7 +399,9 @@ pub struct ImageCreateRequest {
 }
 impl ImageCreateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             from_image: request.query().string("fromImage"),
             from_src: request.query().string("fromSrc"),
@@ -390,7 +418,7 @@ pub enum ImageCreateResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(Messages<drydock_models::CreateImageInfo>),
+    Status200(drydock_runtime::server::Messages<drydock_models::CreateImageInfo>),
     /// Status 404.
     ///
     /// repository does not exist or no read access
@@ -402,11 +430,20 @@ pub enum ImageCreateResponse {
 }
 impl ImageCreateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json_messages(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json_messages(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -431,7 +468,9 @@ pub struct ImageDeleteRequest {
 }
 impl ImageDeleteRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
             force: request.query().boolean("force"),
@@ -460,12 +499,23 @@ pub enum ImageDeleteResponse {
 }
 impl ImageDeleteResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status409(body) => Reply::json(409, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::json(409, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -480,7 +530,9 @@ pub struct ImageGetRequest {
 }
 impl ImageGetRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
         })
@@ -491,18 +543,33 @@ pub enum ImageGetResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(ByteStream),
+    Status200(drydock_runtime::server::ByteStream),
     /// Status 500.
     ///
     /// server error
-    Status500(ByteStream),
+    Status500(drydock_runtime::server::ByteStream),
 }
 impl ImageGetResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, _version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        _version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::stream(200, response::TAR, body),
-            Self::Status500(body) => Reply::stream(500, response::TAR, body),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::stream(
+                    200,
+                    drydock_runtime::server::response::TAR,
+                    body,
+                )
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::stream(
+                    500,
+                    drydock_runtime::server::response::TAR,
+                    body,
+                )
+            }
         }
     }
 }
@@ -517,7 +584,9 @@ pub struct ImageGetAllRequest {
 }
 impl ImageGetAllRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             names: request.query().list("names", Some(',')),
         })
@@ -528,18 +597,33 @@ pub enum ImageGetAllResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(ByteStream),
+    Status200(drydock_runtime::server::ByteStream),
     /// Status 500.
     ///
     /// server error
-    Status500(ByteStream),
+    Status500(drydock_runtime::server::ByteStream),
 }
 impl ImageGetAllResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, _version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        _version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::stream(200, response::TAR, body),
-            Self::Status500(body) => Reply::stream(500, response::TAR, body),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::stream(
+                    200,
+                    drydock_runtime::server::response::TAR,
+                    body,
+                )
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::stream(
+                    500,
+                    drydock_runtime::server::response::TAR,
+                    body,
+                )
+            }
         }
     }
 }
@@ -554,7 +638,9 @@ pub struct ImageHistoryRequest {
 }
 impl ImageHistoryRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
         })
@@ -577,11 +663,20 @@ pub enum ImageHistoryResponse {
 }
 impl ImageHistoryResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -596,7 +691,9 @@ pub struct ImageInspectRequest {
 }
 impl ImageInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
         })
@@ -619,11 +716,20 @@ pub enum ImageInspectResponse {
 }
 impl ImageInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -661,7 +767,9 @@ pub struct ImageListRequest {
 }
 impl ImageListRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             all: request.query().boolean("all"),
             filters: request.query().filters("filters")?,
@@ -683,10 +791,17 @@ pub enum ImageListResponse {
 }
 impl ImageListResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -702,11 +817,13 @@ pub struct ImageLoadRequest {
     ///
     /// Tar archive containing images
     #[serde(skip)]
-    pub body: BodyStream,
+    pub body: drydock_runtime::server::BodyStream,
 }
 impl ImageLoadRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             quiet: request.query().boolean("quiet"),
             body: request.body_stream(),
@@ -718,7 +835,7 @@ pub enum ImageLoadResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(Messages<drydock_models::BuildInfo>),
+    Status200(drydock_runtime::server::Messages<drydock_models::BuildInfo>),
     /// Status 500.
     ///
     /// server error
@@ -726,10 +843,17 @@ pub enum ImageLoadResponse {
 }
 impl ImageLoadResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json_messages(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json_messages(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -750,7 +874,9 @@ pub struct ImagePruneRequest {
 }
 impl ImagePruneRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -769,10 +895,17 @@ pub enum ImagePruneResponse {
 }
 impl ImagePruneResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -806,13 +939,18 @@ pub struct ImagePushRequest {
 }
 impl ImagePushRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
             tag: request.query().string("tag"),
             x_registry_auth: request
                 .header("X-Registry-Auth")?
-                .ok_or_else(|| missing("header", "X-Registry-Auth"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "header",
+                    "X-Registry-Auth",
+                ))?,
         })
     }
 }
@@ -821,7 +959,7 @@ pub enum ImagePushResponse {
     /// Status 200.
     ///
     /// No error
-    Status200(Messages<drydock_models::PushImageInfo>),
+    Status200(drydock_runtime::server::Messages<drydock_models::PushImageInfo>),
     /// Status 404.
     ///
     /// No such image
@@ -833,11 +971,20 @@ pub enum ImagePushResponse {
 }
 impl ImagePushResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json_messages(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json_messages(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -870,12 +1017,17 @@ pub struct ImageSearchRequest {
 }
 impl ImageSearchRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             term: request
                 .query()
                 .string("term")
-                .ok_or_else(|| missing("query", "term"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "term",
+                ))?,
             limit: request.query().number::<i64>("limit")?,
             filters: request.query().filters("filters")?,
         })
@@ -894,10 +1046,17 @@ pub enum ImageSearchResponse {
 }
 impl ImageSearchResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -929,7 +1088,9 @@ pub struct ImageTagRequest {
 }
 impl ImageTagRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
             repo: request.query().string("repo"),
@@ -963,13 +1124,24 @@ pub enum ImageTagResponse {
 }
 impl ImageTagResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status201 => Reply::empty(201),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status409(body) => Reply::json(409, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status201 => drydock_runtime::server::Reply::empty(201),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::json(409, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -983,10 +1155,14 @@ pub trait Images: Send + Sync {
     fn build_prune(
         &self,
         request: BuildPruneRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<BuildPruneResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<BuildPruneResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("BuildPrune")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("BuildPrune")),
+        )
     }
     /// Build an image
     ///
@@ -1002,10 +1178,14 @@ pub trait Images: Send + Sync {
     fn image_build(
         &self,
         request: ImageBuildRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageBuildResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageBuildResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageBuild")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageBuild")),
+        )
     }
     /// Create a new image from a container
     ///
@@ -1013,10 +1193,14 @@ pub trait Images: Send + Sync {
     fn image_commit(
         &self,
         request: ImageCommitRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageCommitResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageCommitResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageCommit")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageCommit")),
+        )
     }
     /// Create an image
     ///
@@ -1026,10 +1210,14 @@ pub trait Images: Send + Sync {
     fn image_create(
         &self,
         request: ImageCreateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageCreateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageCreateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageCreate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageCreate")),
+        )
     }
     /// Remove an image
     ///
@@ -1043,10 +1231,14 @@ pub trait Images: Send + Sync {
     fn image_delete(
         &self,
         request: ImageDeleteRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageDeleteResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageDeleteResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageDelete")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageDelete")),
+        )
     }
     /// Export an image
     ///
@@ -1078,10 +1270,14 @@ pub trait Images: Send + Sync {
     fn image_get(
         &self,
         request: ImageGetRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageGetResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageGetResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageGet")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageGet")),
+        )
     }
     /// Export several images
     ///
@@ -1095,10 +1291,14 @@ pub trait Images: Send + Sync {
     fn image_get_all(
         &self,
         request: ImageGetAllRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageGetAllResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageGetAllResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageGetAll")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageGetAll")),
+        )
     }
     /// Get the history of an image
     ///
@@ -1108,10 +1308,14 @@ pub trait Images: Send + Sync {
     fn image_history(
         &self,
         request: ImageHistoryRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageHistoryResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageHistoryResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageHistory")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageHistory")),
+        )
     }
     /// Inspect an image
     ///
@@ -1121,10 +1325,14 @@ pub trait Images: Send + Sync {
     fn image_inspect(
         &self,
         request: ImageInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageInspect")),
+        )
     }
     /// List Images
     ///
@@ -1134,10 +1342,14 @@ pub trait Images: Send + Sync {
     fn image_list(
         &self,
         request: ImageListRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageListResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageListResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageList")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageList")),
+        )
     }
     /// Import images
     ///
@@ -1149,10 +1361,14 @@ pub trait Images: Send + Sync {
     fn image_load(
         &self,
         request: ImageLoadRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageLoadResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageLoadResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageLoad")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageLoad")),
+        )
     }
     /// Delete unused images
     ///
@@ -1162,10 +1378,14 @@ pub trait Images: Send + Sync {
     fn image_prune(
         &self,
         request: ImagePruneRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImagePruneResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImagePruneResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImagePrune")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImagePrune")),
+        )
     }
     /// Push an image
     ///
@@ -1179,10 +1399,14 @@ pub trait Images: Send + Sync {
     fn image_push(
         &self,
         request: ImagePushRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImagePushResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImagePushResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImagePush")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImagePush")),
+        )
     }
     /// Search images
     ///
@@ -1192,10 +1416,14 @@ pub trait Images: Send + Sync {
     fn image_search(
         &self,
         request: ImageSearchRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageSearchResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageSearchResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageSearch")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageSearch")),
+        )
     }
     /// Tag an image
     ///
@@ -1209,9 +1437,13 @@ pub trait Images: Send + Sync {
     fn image_tag(
         &self,
         request: ImageTagRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ImageTagResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ImageTagResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ImageTag")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ImageTag")),
+        )
     }
 }

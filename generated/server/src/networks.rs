@@ -3,8 +3,6 @@
 
 //! The `Network` area: its requests, answers and the [`Networks`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{ServerError, Reply, Request, request::missing};
 /// The decoded request of `POST /networks/{id}/connect` (`NetworkConnect`).
 #[derive(Debug, serde::Serialize)]
 pub struct NetworkConnectRequest {
@@ -19,10 +17,18 @@ pub struct NetworkConnectRequest {
 }
 impl NetworkConnectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -47,12 +53,21 @@ pub enum NetworkConnectResponse {
 }
 impl NetworkConnectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status403(body) => Reply::json(403, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status403(body) => {
+                drydock_runtime::server::Reply::json(403, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -67,9 +82,17 @@ pub struct NetworkCreateRequest {
 }
 impl NetworkCreateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -98,13 +121,26 @@ pub enum NetworkCreateResponse {
 }
 impl NetworkCreateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status201(body) => Reply::json(201, body, version),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status403(body) => Reply::json(403, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status201(body) => {
+                drydock_runtime::server::Reply::json(201, body, version)
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status403(body) => {
+                drydock_runtime::server::Reply::json(403, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -119,7 +155,9 @@ pub struct NetworkDeleteRequest {
 }
 impl NetworkDeleteRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -148,12 +186,21 @@ pub enum NetworkDeleteResponse {
 }
 impl NetworkDeleteResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status403(body) => Reply::json(403, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status403(body) => {
+                drydock_runtime::server::Reply::json(403, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -171,10 +218,18 @@ pub struct NetworkDisconnectRequest {
 }
 impl NetworkDisconnectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -199,12 +254,21 @@ pub enum NetworkDisconnectResponse {
 }
 impl NetworkDisconnectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status403(body) => Reply::json(403, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status403(body) => {
+                drydock_runtime::server::Reply::json(403, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -233,7 +297,9 @@ pub struct NetworkInspectRequest {
 }
 impl NetworkInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             verbose: request.query().boolean("verbose"),
@@ -260,11 +326,20 @@ pub enum NetworkInspectResponse {
 }
 impl NetworkInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -286,7 +361,9 @@ pub struct NetworkListRequest {
 }
 impl NetworkListRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -305,10 +382,17 @@ pub enum NetworkListResponse {
 }
 impl NetworkListResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -329,7 +413,9 @@ pub struct NetworkPruneRequest {
 }
 impl NetworkPruneRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -348,10 +434,17 @@ pub enum NetworkPruneResponse {
 }
 impl NetworkPruneResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -363,10 +456,14 @@ pub trait Networks: Send + Sync {
     fn network_connect(
         &self,
         request: NetworkConnectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NetworkConnectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NetworkConnectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NetworkConnect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("NetworkConnect")),
+        )
     }
     /// Create a network
     ///
@@ -374,10 +471,14 @@ pub trait Networks: Send + Sync {
     fn network_create(
         &self,
         request: NetworkCreateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NetworkCreateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NetworkCreateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NetworkCreate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("NetworkCreate")),
+        )
     }
     /// Remove a network
     ///
@@ -385,10 +486,14 @@ pub trait Networks: Send + Sync {
     fn network_delete(
         &self,
         request: NetworkDeleteRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NetworkDeleteResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NetworkDeleteResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NetworkDelete")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("NetworkDelete")),
+        )
     }
     /// Disconnect a container from a network
     ///
@@ -396,10 +501,18 @@ pub trait Networks: Send + Sync {
     fn network_disconnect(
         &self,
         request: NetworkDisconnectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NetworkDisconnectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NetworkDisconnectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NetworkDisconnect")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented(
+                    "NetworkDisconnect",
+                ),
+            ),
+        )
     }
     /// Inspect a network
     ///
@@ -407,10 +520,14 @@ pub trait Networks: Send + Sync {
     fn network_inspect(
         &self,
         request: NetworkInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NetworkInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NetworkInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NetworkInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("NetworkInspect")),
+        )
     }
     /// List networks
     ///
@@ -423,10 +540,14 @@ pub trait Networks: Send + Sync {
     fn network_list(
         &self,
         request: NetworkListRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NetworkListResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NetworkListResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NetworkList")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("NetworkList")),
+        )
     }
     /// Delete unused networks
     ///
@@ -436,9 +557,13 @@ pub trait Networks: Send + Sync {
     fn network_prune(
         &self,
         request: NetworkPruneRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NetworkPruneResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NetworkPruneResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NetworkPrune")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("NetworkPrune")),
+        )
     }
 }

@@ -3,8 +3,6 @@
 
 //! The `Node` area: its requests, answers and the [`Nodes`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{ServerError, Reply, Request, request::missing};
 /// The decoded request of `DELETE /nodes/{id}` (`NodeDelete`).
 #[derive(Debug, serde::Serialize)]
 pub struct NodeDeleteRequest {
@@ -21,7 +19,9 @@ pub struct NodeDeleteRequest {
 }
 impl NodeDeleteRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             force: request.query().boolean("force"),
@@ -51,12 +51,21 @@ pub enum NodeDeleteResponse {
 }
 impl NodeDeleteResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -71,7 +80,9 @@ pub struct NodeInspectRequest {
 }
 impl NodeInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -100,12 +111,23 @@ pub enum NodeInspectResponse {
 }
 impl NodeInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -127,7 +149,9 @@ pub struct NodeListRequest {
 }
 impl NodeListRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -152,11 +176,20 @@ pub enum NodeListResponse {
 }
 impl NodeListResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -179,13 +212,18 @@ pub struct NodeUpdateRequest {
 }
 impl NodeUpdateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             version: request
                 .query()
                 .number::<i64>("version")?
-                .ok_or_else(|| missing("query", "version"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "version",
+                ))?,
             body: request.json_body().await?,
         })
     }
@@ -219,13 +257,24 @@ pub enum NodeUpdateResponse {
 }
 impl NodeUpdateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -239,10 +288,14 @@ pub trait Nodes: Send + Sync {
     fn node_delete(
         &self,
         request: NodeDeleteRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NodeDeleteResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NodeDeleteResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NodeDelete")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("NodeDelete")),
+        )
     }
     /// Inspect a node
     ///
@@ -252,10 +305,14 @@ pub trait Nodes: Send + Sync {
     fn node_inspect(
         &self,
         request: NodeInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NodeInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NodeInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NodeInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("NodeInspect")),
+        )
     }
     /// List nodes
     ///
@@ -265,10 +322,14 @@ pub trait Nodes: Send + Sync {
     fn node_list(
         &self,
         request: NodeListRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NodeListResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NodeListResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NodeList")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("NodeList")),
+        )
     }
     /// Update a node
     ///
@@ -278,9 +339,13 @@ pub trait Nodes: Send + Sync {
     fn node_update(
         &self,
         request: NodeUpdateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<NodeUpdateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<NodeUpdateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("NodeUpdate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("NodeUpdate")),
+        )
     }
 }

@@ -3,10 +3,6 @@
 
 //! The `Plugin` area: its requests, answers and the [`Plugins`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{
-    ServerError, Reply, Request, Messages, BodyStream, request::missing,
-};
 /// The decoded request of `GET /plugins/privileges` (`GetPluginPrivileges`).
 #[derive(Debug, serde::Serialize)]
 pub struct GetPluginPrivilegesRequest {
@@ -27,7 +23,9 @@ pub struct GetPluginPrivilegesRequest {
 }
 impl GetPluginPrivilegesRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             remote: request.query().string("remote"),
             name: request.query().string("name"),
@@ -47,10 +45,17 @@ pub enum GetPluginPrivilegesResponse {
 }
 impl GetPluginPrivilegesResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -66,16 +71,21 @@ pub struct PluginCreateRequest {
     ///
     /// Path to tar containing plugin rootfs and manifest
     #[serde(skip)]
-    pub body: BodyStream,
+    pub body: drydock_runtime::server::BodyStream,
 }
 impl PluginCreateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request
                 .query()
                 .string("name")
-                .ok_or_else(|| missing("query", "name"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "name",
+                ))?,
             body: request.body_stream(),
         })
     }
@@ -93,10 +103,15 @@ pub enum PluginCreateResponse {
 }
 impl PluginCreateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -116,7 +131,9 @@ pub struct PluginDeleteRequest {
 }
 impl PluginDeleteRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
             force: request.query().boolean("force"),
@@ -140,11 +157,20 @@ pub enum PluginDeleteResponse {
 }
 impl PluginDeleteResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -166,7 +192,9 @@ pub struct PluginDisableRequest {
 }
 impl PluginDisableRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
             force: request.query().boolean("force"),
@@ -192,11 +220,18 @@ pub enum PluginDisableResponse {
 }
 impl PluginDisableResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -216,7 +251,9 @@ pub struct PluginEnableRequest {
 }
 impl PluginEnableRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
             timeout: request.query().number::<i64>("timeout")?,
@@ -242,11 +279,18 @@ pub enum PluginEnableResponse {
 }
 impl PluginEnableResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -261,7 +305,9 @@ pub struct PluginInspectRequest {
 }
 impl PluginInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
         })
@@ -284,11 +330,20 @@ pub enum PluginInspectResponse {
 }
 impl PluginInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -308,7 +363,9 @@ pub struct PluginListRequest {
 }
 impl PluginListRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -327,10 +384,17 @@ pub enum PluginListResponse {
 }
 impl PluginListResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -362,12 +426,17 @@ pub struct PluginPullRequest {
 }
 impl PluginPullRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             remote: request
                 .query()
                 .string("remote")
-                .ok_or_else(|| missing("query", "remote"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "remote",
+                ))?,
             name: request.query().string("name"),
             x_registry_auth: request.header("X-Registry-Auth")?,
             body: request.json_body().await?,
@@ -379,7 +448,7 @@ pub enum PluginPullResponse {
     /// Status 200.
     ///
     /// no error; JSON progress messages
-    Status200(Messages<drydock_models::CreateImageInfo>),
+    Status200(drydock_runtime::server::Messages<drydock_models::CreateImageInfo>),
     /// Status 500.
     ///
     /// server error
@@ -387,10 +456,17 @@ pub enum PluginPullResponse {
 }
 impl PluginPullResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json_messages(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json_messages(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -405,7 +481,9 @@ pub struct PluginPushRequest {
 }
 impl PluginPushRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
         })
@@ -416,7 +494,7 @@ pub enum PluginPushResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(Messages<drydock_models::PushImageInfo>),
+    Status200(drydock_runtime::server::Messages<drydock_models::PushImageInfo>),
     /// Status 404.
     ///
     /// plugin not installed
@@ -428,11 +506,20 @@ pub enum PluginPushResponse {
 }
 impl PluginPushResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json_messages(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json_messages(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -450,7 +537,9 @@ pub struct PluginSetRequest {
 }
 impl PluginSetRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
             body: request.json_body().await?,
@@ -474,11 +563,18 @@ pub enum PluginSetResponse {
 }
 impl PluginSetResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -508,13 +604,18 @@ pub struct PluginUpgradeRequest {
 }
 impl PluginUpgradeRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
             remote: request
                 .query()
                 .string("remote")
-                .ok_or_else(|| missing("query", "remote"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "remote",
+                ))?,
             x_registry_auth: request.header("X-Registry-Auth")?,
             body: request.json_body().await?,
         })
@@ -525,7 +626,7 @@ pub enum PluginUpgradeResponse {
     /// Status 200.
     ///
     /// no error; JSON progress messages
-    Status200(Messages<drydock_models::CreateImageInfo>),
+    Status200(drydock_runtime::server::Messages<drydock_models::CreateImageInfo>),
     /// Status 404.
     ///
     /// plugin not installed
@@ -537,11 +638,20 @@ pub enum PluginUpgradeResponse {
 }
 impl PluginUpgradeResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json_messages(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json_messages(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -555,10 +665,21 @@ pub trait Plugins: Send + Sync {
     fn get_plugin_privileges(
         &self,
         request: GetPluginPrivilegesRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<GetPluginPrivilegesResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<
+            GetPluginPrivilegesResponse,
+            drydock_runtime::server::ServerError,
+        >,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("GetPluginPrivileges")))
+        std::future::ready(
+            Err(
+                drydock_runtime::server::ServerError::not_implemented(
+                    "GetPluginPrivileges",
+                ),
+            ),
+        )
     }
     /// Create a plugin
     ///
@@ -568,10 +689,14 @@ pub trait Plugins: Send + Sync {
     fn plugin_create(
         &self,
         request: PluginCreateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PluginCreateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<PluginCreateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PluginCreate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("PluginCreate")),
+        )
     }
     /// Remove a plugin
     ///
@@ -581,10 +706,14 @@ pub trait Plugins: Send + Sync {
     fn plugin_delete(
         &self,
         request: PluginDeleteRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PluginDeleteResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<PluginDeleteResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PluginDelete")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("PluginDelete")),
+        )
     }
     /// Disable a plugin
     ///
@@ -594,10 +723,14 @@ pub trait Plugins: Send + Sync {
     fn plugin_disable(
         &self,
         request: PluginDisableRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PluginDisableResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<PluginDisableResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PluginDisable")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("PluginDisable")),
+        )
     }
     /// Enable a plugin
     ///
@@ -607,10 +740,14 @@ pub trait Plugins: Send + Sync {
     fn plugin_enable(
         &self,
         request: PluginEnableRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PluginEnableResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<PluginEnableResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PluginEnable")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("PluginEnable")),
+        )
     }
     /// Inspect a plugin
     ///
@@ -620,10 +757,14 @@ pub trait Plugins: Send + Sync {
     fn plugin_inspect(
         &self,
         request: PluginInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PluginInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<PluginInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PluginInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("PluginInspect")),
+        )
     }
     /// List plugins
     ///
@@ -635,10 +776,14 @@ pub trait Plugins: Send + Sync {
     fn plugin_list(
         &self,
         request: PluginListRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PluginListResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<PluginListResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PluginList")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("PluginList")),
+        )
     }
     /// Install a plugin
     ///
@@ -650,10 +795,14 @@ pub trait Plugins: Send + Sync {
     fn plugin_pull(
         &self,
         request: PluginPullRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PluginPullResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<PluginPullResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PluginPull")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("PluginPull")),
+        )
     }
     /// Push a plugin
     ///
@@ -665,10 +814,14 @@ pub trait Plugins: Send + Sync {
     fn plugin_push(
         &self,
         request: PluginPushRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PluginPushResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<PluginPushResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PluginPush")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("PluginPush")),
+        )
     }
     /// Configure a plugin
     ///
@@ -678,10 +831,14 @@ pub trait Plugins: Send + Sync {
     fn plugin_set(
         &self,
         request: PluginSetRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PluginSetResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<PluginSetResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PluginSet")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("PluginSet")),
+        )
     }
     /// Upgrade a plugin
     ///
@@ -691,9 +848,13 @@ pub trait Plugins: Send + Sync {
     fn plugin_upgrade(
         &self,
         request: PluginUpgradeRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<PluginUpgradeResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<PluginUpgradeResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("PluginUpgrade")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("PluginUpgrade")),
+        )
     }
 }

@@ -3,8 +3,6 @@
 
 //! The `Secret` area: its requests, answers and the [`Secrets`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{ServerError, Reply, Request, request::missing};
 /// The decoded request of `POST /secrets/create` (`SecretCreate`).
 #[derive(Debug, serde::Serialize)]
 pub struct SecretCreateRequest {
@@ -14,7 +12,9 @@ pub struct SecretCreateRequest {
 }
 impl SecretCreateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             body: request.json_body().await?,
         })
@@ -49,13 +49,26 @@ pub enum SecretCreateResponse {
 }
 impl SecretCreateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status201(body) => Reply::json(201, body, version),
-            Self::Status406(body) => Reply::json(406, body, version),
-            Self::Status409(body) => Reply::json(409, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status201(body) => {
+                drydock_runtime::server::Reply::json(201, body, version)
+            }
+            Self::Status406(body) => {
+                drydock_runtime::server::Reply::json(406, body, version)
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::json(409, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -70,7 +83,9 @@ pub struct SecretDeleteRequest {
 }
 impl SecretDeleteRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -99,12 +114,21 @@ pub enum SecretDeleteResponse {
 }
 impl SecretDeleteResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -119,7 +143,9 @@ pub struct SecretInspectRequest {
 }
 impl SecretInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -154,13 +180,26 @@ pub enum SecretInspectResponse {
 }
 impl SecretInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status406(body) => Reply::json(406, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status406(body) => {
+                drydock_runtime::server::Reply::json(406, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -180,7 +219,9 @@ pub struct SecretListRequest {
 }
 impl SecretListRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -205,11 +246,20 @@ pub enum SecretListResponse {
 }
 impl SecretListResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -234,13 +284,18 @@ pub struct SecretUpdateRequest {
 }
 impl SecretUpdateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             version: request
                 .query()
                 .number::<i64>("version")?
-                .ok_or_else(|| missing("query", "version"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "version",
+                ))?,
             body: request.json_body().await?,
         })
     }
@@ -274,13 +329,24 @@ pub enum SecretUpdateResponse {
 }
 impl SecretUpdateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -294,10 +360,14 @@ pub trait Secrets: Send + Sync {
     fn secret_create(
         &self,
         request: SecretCreateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SecretCreateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SecretCreateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SecretCreate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SecretCreate")),
+        )
     }
     /// Delete a secret
     ///
@@ -307,10 +377,14 @@ pub trait Secrets: Send + Sync {
     fn secret_delete(
         &self,
         request: SecretDeleteRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SecretDeleteResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SecretDeleteResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SecretDelete")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SecretDelete")),
+        )
     }
     /// Inspect a secret
     ///
@@ -320,10 +394,14 @@ pub trait Secrets: Send + Sync {
     fn secret_inspect(
         &self,
         request: SecretInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SecretInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SecretInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SecretInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SecretInspect")),
+        )
     }
     /// List secrets
     ///
@@ -333,10 +411,14 @@ pub trait Secrets: Send + Sync {
     fn secret_list(
         &self,
         request: SecretListRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SecretListResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SecretListResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SecretList")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SecretList")),
+        )
     }
     /// Update a Secret
     ///
@@ -346,9 +428,13 @@ pub trait Secrets: Send + Sync {
     fn secret_update(
         &self,
         request: SecretUpdateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SecretUpdateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SecretUpdateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SecretUpdate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SecretUpdate")),
+        )
     }
 }

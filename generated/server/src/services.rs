@@ -3,10 +3,6 @@
 
 //! The `Service` area: its requests, answers and the [`Services`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{
-    ServerError, Reply, Request, ByteStream, response, request::missing,
-};
 /// The decoded request of `POST /services/create` (`ServiceCreate`).
 #[derive(Debug, serde::Serialize)]
 pub struct ServiceCreateRequest {
@@ -21,10 +17,18 @@ pub struct ServiceCreateRequest {
 }
 impl ServiceCreateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             x_registry_auth: request.header("X-Registry-Auth")?,
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -59,14 +63,29 @@ pub enum ServiceCreateResponse {
 }
 impl ServiceCreateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status201(body) => Reply::json(201, body, version),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status403(body) => Reply::json(403, body, version),
-            Self::Status409(body) => Reply::json(409, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status201(body) => {
+                drydock_runtime::server::Reply::json(201, body, version)
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status403(body) => {
+                drydock_runtime::server::Reply::json(403, body, version)
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::json(409, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -81,7 +100,9 @@ pub struct ServiceDeleteRequest {
 }
 impl ServiceDeleteRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -110,12 +131,21 @@ pub enum ServiceDeleteResponse {
 }
 impl ServiceDeleteResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -137,7 +167,9 @@ pub struct ServiceInspectRequest {
 }
 impl ServiceInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             insert_defaults: request.query().boolean("insertDefaults"),
@@ -167,12 +199,23 @@ pub enum ServiceInspectResponse {
 }
 impl ServiceInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -192,7 +235,9 @@ pub struct ServiceListRequest {
 }
 impl ServiceListRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -217,11 +262,20 @@ pub enum ServiceListResponse {
 }
 impl ServiceListResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -273,7 +327,9 @@ pub struct ServiceLogsRequest {
 }
 impl ServiceLogsRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             details: request.query().boolean("details"),
@@ -295,7 +351,7 @@ pub enum ServiceLogsResponse {
     /// Status 200.
     ///
     /// logs returned as a string in response body
-    Status200(ByteStream),
+    Status200(drydock_runtime::server::ByteStream),
     /// Status 404.
     ///
     /// no such service
@@ -313,13 +369,30 @@ pub enum ServiceLogsResponse {
 }
 impl ServiceLogsResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status101(body) => Reply::json(101, body, version),
-            Self::Status200(body) => Reply::stream(200, response::RAW_STREAM, body),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status101(body) => {
+                drydock_runtime::server::Reply::json(101, body, version)
+            }
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::stream(
+                    200,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -361,17 +434,28 @@ pub struct ServiceUpdateRequest {
 }
 impl ServiceUpdateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             version: request
                 .query()
                 .number::<i64>("version")?
-                .ok_or_else(|| missing("query", "version"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "version",
+                ))?,
             registry_auth_from: request.query().string("registryAuthFrom"),
             rollback: request.query().string("rollback"),
             x_registry_auth: request.header("X-Registry-Auth")?,
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -404,13 +488,26 @@ pub enum ServiceUpdateResponse {
 }
 impl ServiceUpdateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -424,10 +521,14 @@ pub trait Services: Send + Sync {
     fn service_create(
         &self,
         request: ServiceCreateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ServiceCreateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ServiceCreateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ServiceCreate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ServiceCreate")),
+        )
     }
     /// Delete a service
     ///
@@ -437,10 +538,14 @@ pub trait Services: Send + Sync {
     fn service_delete(
         &self,
         request: ServiceDeleteRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ServiceDeleteResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ServiceDeleteResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ServiceDelete")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ServiceDelete")),
+        )
     }
     /// Inspect a service
     ///
@@ -450,10 +555,14 @@ pub trait Services: Send + Sync {
     fn service_inspect(
         &self,
         request: ServiceInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ServiceInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ServiceInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ServiceInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ServiceInspect")),
+        )
     }
     /// List services
     ///
@@ -463,10 +572,14 @@ pub trait Services: Send + Sync {
     fn service_list(
         &self,
         request: ServiceListRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ServiceListResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ServiceListResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ServiceList")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ServiceList")),
+        )
     }
     /// Get service logs
     ///
@@ -480,10 +593,14 @@ pub trait Services: Send + Sync {
     fn service_logs(
         &self,
         request: ServiceLogsRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ServiceLogsResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ServiceLogsResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ServiceLogs")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ServiceLogs")),
+        )
     }
     /// Update a service
     ///
@@ -493,9 +610,13 @@ pub trait Services: Send + Sync {
     fn service_update(
         &self,
         request: ServiceUpdateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<ServiceUpdateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<ServiceUpdateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("ServiceUpdate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("ServiceUpdate")),
+        )
     }
 }

@@ -3,8 +3,6 @@
 
 //! The `Session (experimental)` area: its requests, answers and the [`Session`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{ServerError, Reply, Request, ByteStream, response, Hijack};
 /// The decoded request of `POST /session` (`Session`).
 #[derive(Debug, serde::Serialize)]
 pub struct SessionRequest {
@@ -12,11 +10,13 @@ pub struct SessionRequest {
     ///
     /// The client's input: the upgraded connection, or the request body.
     #[serde(skip)]
-    pub hijack: Hijack,
+    pub hijack: drydock_runtime::server::Hijack,
 }
 impl SessionRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self { hijack: request.hijack() })
     }
 }
@@ -29,19 +29,34 @@ pub enum SessionResponse {
     /// Status 400.
     ///
     /// bad parameter
-    Status400(ByteStream),
+    Status400(drydock_runtime::server::ByteStream),
     /// Status 500.
     ///
     /// server error
-    Status500(ByteStream),
+    Status500(drydock_runtime::server::ByteStream),
 }
 impl SessionResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, _version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        _version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status101 => Reply::empty(101),
-            Self::Status400(body) => Reply::stream(400, response::RAW_STREAM, body),
-            Self::Status500(body) => Reply::stream(500, response::RAW_STREAM, body),
+            Self::Status101 => drydock_runtime::server::Reply::empty(101),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::stream(
+                    400,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::stream(
+                    500,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
         }
     }
 }
@@ -80,9 +95,13 @@ pub trait Session: Send + Sync {
     fn session(
         &self,
         request: SessionRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SessionResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SessionResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("Session")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("Session")),
+        )
     }
 }

@@ -3,8 +3,6 @@
 
 //! The `Swarm` area: its requests, answers and the [`Swarm`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{ServerError, Reply, Request, request::missing};
 /// The decoded request of `POST /swarm/init` (`SwarmInit`).
 #[derive(Debug, serde::Serialize)]
 pub struct SwarmInitRequest {
@@ -14,9 +12,17 @@ pub struct SwarmInitRequest {
 }
 impl SwarmInitRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -49,13 +55,26 @@ pub enum SwarmInitResponse {
 }
 impl SwarmInitResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status406(body) => Reply::json(406, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status406(body) => {
+                drydock_runtime::server::Reply::json(406, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -64,7 +83,9 @@ impl SwarmInitResponse {
 pub struct SwarmInspectRequest {}
 impl SwarmInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(_request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        _request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {})
     }
 }
@@ -93,12 +114,23 @@ pub enum SwarmInspectResponse {
 }
 impl SwarmInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -111,9 +143,17 @@ pub struct SwarmJoinRequest {
 }
 impl SwarmJoinRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -138,12 +178,21 @@ pub enum SwarmJoinResponse {
 }
 impl SwarmJoinResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -158,7 +207,9 @@ pub struct SwarmLeaveRequest {
 }
 impl SwarmLeaveRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             force: request.query().boolean("force"),
         })
@@ -181,11 +232,18 @@ pub enum SwarmLeaveResponse {
 }
 impl SwarmLeaveResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -198,9 +256,17 @@ pub struct SwarmUnlockRequest {
 }
 impl SwarmUnlockRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -223,11 +289,18 @@ pub enum SwarmUnlockResponse {
 }
 impl SwarmUnlockResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -236,7 +309,9 @@ impl SwarmUnlockResponse {
 pub struct SwarmUnlockkeyRequest {}
 impl SwarmUnlockkeyRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(_request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        _request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {})
     }
 }
@@ -259,11 +334,20 @@ pub enum SwarmUnlockkeyResponse {
 }
 impl SwarmUnlockkeyResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -298,16 +382,27 @@ pub struct SwarmUpdateRequest {
 }
 impl SwarmUpdateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             version: request
                 .query()
                 .number::<i64>("version")?
-                .ok_or_else(|| missing("query", "version"))?,
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "query",
+                    "version",
+                ))?,
             rotate_worker_token: request.query().boolean("rotateWorkerToken"),
             rotate_manager_token: request.query().boolean("rotateManagerToken"),
             rotate_manager_unlock_key: request.query().boolean("rotateManagerUnlockKey"),
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -332,12 +427,21 @@ pub enum SwarmUpdateResponse {
 }
 impl SwarmUpdateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200 => Reply::empty(200),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200 => drydock_runtime::server::Reply::empty(200),
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -351,10 +455,14 @@ pub trait Swarm: Send + Sync {
     fn swarm_init(
         &self,
         request: SwarmInitRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SwarmInitResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SwarmInitResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SwarmInit")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SwarmInit")),
+        )
     }
     /// Inspect swarm
     ///
@@ -364,10 +472,14 @@ pub trait Swarm: Send + Sync {
     fn swarm_inspect(
         &self,
         request: SwarmInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SwarmInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SwarmInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SwarmInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SwarmInspect")),
+        )
     }
     /// Join an existing swarm
     ///
@@ -377,10 +489,14 @@ pub trait Swarm: Send + Sync {
     fn swarm_join(
         &self,
         request: SwarmJoinRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SwarmJoinResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SwarmJoinResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SwarmJoin")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SwarmJoin")),
+        )
     }
     /// Leave a swarm
     ///
@@ -390,10 +506,14 @@ pub trait Swarm: Send + Sync {
     fn swarm_leave(
         &self,
         request: SwarmLeaveRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SwarmLeaveResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SwarmLeaveResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SwarmLeave")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SwarmLeave")),
+        )
     }
     /// Unlock a locked manager
     ///
@@ -403,10 +523,14 @@ pub trait Swarm: Send + Sync {
     fn swarm_unlock(
         &self,
         request: SwarmUnlockRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SwarmUnlockResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SwarmUnlockResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SwarmUnlock")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SwarmUnlock")),
+        )
     }
     /// Get the unlock key
     ///
@@ -416,10 +540,14 @@ pub trait Swarm: Send + Sync {
     fn swarm_unlockkey(
         &self,
         request: SwarmUnlockkeyRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SwarmUnlockkeyResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SwarmUnlockkeyResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SwarmUnlockkey")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SwarmUnlockkey")),
+        )
     }
     /// Update a swarm
     ///
@@ -429,9 +557,13 @@ pub trait Swarm: Send + Sync {
     fn swarm_update(
         &self,
         request: SwarmUpdateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SwarmUpdateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SwarmUpdateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SwarmUpdate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SwarmUpdate")),
+        )
     }
 }

@@ -3,8 +3,6 @@
 
 //! The `System` area: its requests, answers and the [`System`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{ServerError, Reply, Request, Messages};
 /// The decoded request of `POST /auth` (`SystemAuth`).
 #[derive(Debug, serde::Serialize)]
 pub struct SystemAuthRequest {
@@ -16,7 +14,9 @@ pub struct SystemAuthRequest {
 }
 impl SystemAuthRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             body: request.json_body().await?,
         })
@@ -39,11 +39,18 @@ pub enum SystemAuthResponse {
 }
 impl SystemAuthResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status204 => Reply::empty(204),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -52,7 +59,9 @@ impl SystemAuthResponse {
 pub struct SystemDataUsageRequest {}
 impl SystemDataUsageRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(_request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        _request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {})
     }
 }
@@ -69,10 +78,17 @@ pub enum SystemDataUsageResponse {
 }
 impl SystemDataUsageResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -112,7 +128,9 @@ pub struct SystemEventsRequest {
 }
 impl SystemEventsRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             since: request.query().string("since"),
             until: request.query().string("until"),
@@ -125,7 +143,7 @@ pub enum SystemEventsResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(Messages<drydock_models::SystemEventsResponse>),
+    Status200(drydock_runtime::server::Messages<drydock_models::SystemEventsResponse>),
     /// Status 400.
     ///
     /// bad parameter
@@ -139,11 +157,20 @@ pub enum SystemEventsResponse {
 }
 impl SystemEventsResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json_messages(200, body, version),
-            Self::Status400(body) => Reply::json(400, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json_messages(200, body, version)
+            }
+            Self::Status400(body) => {
+                drydock_runtime::server::Reply::json(400, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -152,7 +179,9 @@ impl SystemEventsResponse {
 pub struct SystemInfoRequest {}
 impl SystemInfoRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(_request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        _request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {})
     }
 }
@@ -169,10 +198,17 @@ pub enum SystemInfoResponse {
 }
 impl SystemInfoResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -181,7 +217,9 @@ impl SystemInfoResponse {
 pub struct SystemVersionRequest {}
 impl SystemVersionRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(_request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        _request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {})
     }
 }
@@ -198,10 +236,17 @@ pub enum SystemVersionResponse {
 }
 impl SystemVersionResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -215,10 +260,14 @@ pub trait System: Send + Sync {
     fn system_auth(
         &self,
         request: SystemAuthRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SystemAuthResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SystemAuthResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SystemAuth")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SystemAuth")),
+        )
     }
     /// Get data usage information
     ///
@@ -228,10 +277,14 @@ pub trait System: Send + Sync {
     fn system_data_usage(
         &self,
         request: SystemDataUsageRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SystemDataUsageResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SystemDataUsageResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SystemDataUsage")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SystemDataUsage")),
+        )
     }
     /// Monitor events
     ///
@@ -261,10 +314,14 @@ pub trait System: Send + Sync {
     fn system_events(
         &self,
         request: SystemEventsRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SystemEventsResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SystemEventsResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SystemEvents")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SystemEvents")),
+        )
     }
     /// Get system information
     ///
@@ -272,10 +329,14 @@ pub trait System: Send + Sync {
     fn system_info(
         &self,
         request: SystemInfoRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SystemInfoResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SystemInfoResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SystemInfo")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SystemInfo")),
+        )
     }
     /// Get version
     ///
@@ -285,9 +346,13 @@ pub trait System: Send + Sync {
     fn system_version(
         &self,
         request: SystemVersionRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<SystemVersionResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<SystemVersionResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("SystemVersion")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("SystemVersion")),
+        )
     }
 }

@@ -3,8 +3,6 @@
 
 //! The `Task` area: its requests, answers and the [`Tasks`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{ServerError, Reply, Request, ByteStream, response};
 /// The decoded request of `GET /tasks/{id}` (`TaskInspect`).
 #[derive(Debug, serde::Serialize)]
 pub struct TaskInspectRequest {
@@ -16,7 +14,9 @@ pub struct TaskInspectRequest {
 }
 impl TaskInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
         })
@@ -45,12 +45,23 @@ pub enum TaskInspectResponse {
 }
 impl TaskInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -72,7 +83,9 @@ pub struct TaskListRequest {
 }
 impl TaskListRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -97,11 +110,20 @@ pub enum TaskListResponse {
 }
 impl TaskListResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -153,7 +175,9 @@ pub struct TaskLogsRequest {
 }
 impl TaskLogsRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             id: request.path_param("id")?,
             details: request.query().boolean("details"),
@@ -175,7 +199,7 @@ pub enum TaskLogsResponse {
     /// Status 200.
     ///
     /// logs returned as a string in response body
-    Status200(ByteStream),
+    Status200(drydock_runtime::server::ByteStream),
     /// Status 404.
     ///
     /// no such task
@@ -191,13 +215,30 @@ pub enum TaskLogsResponse {
 }
 impl TaskLogsResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status101(body) => Reply::json(101, body, version),
-            Self::Status200(body) => Reply::stream(200, response::RAW_STREAM, body),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
-            Self::Status503(body) => Reply::json(503, body, version),
+            Self::Status101(body) => {
+                drydock_runtime::server::Reply::json(101, body, version)
+            }
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::stream(
+                    200,
+                    drydock_runtime::server::response::RAW_STREAM,
+                    body,
+                )
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
+            Self::Status503(body) => {
+                drydock_runtime::server::Reply::json(503, body, version)
+            }
         }
     }
 }
@@ -211,10 +252,14 @@ pub trait Tasks: Send + Sync {
     fn task_inspect(
         &self,
         request: TaskInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<TaskInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<TaskInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("TaskInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("TaskInspect")),
+        )
     }
     /// List tasks
     ///
@@ -224,10 +269,14 @@ pub trait Tasks: Send + Sync {
     fn task_list(
         &self,
         request: TaskListRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<TaskListResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<TaskListResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("TaskList")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("TaskList")),
+        )
     }
     /// Get task logs
     ///
@@ -241,9 +290,13 @@ pub trait Tasks: Send + Sync {
     fn task_logs(
         &self,
         request: TaskLogsRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<TaskLogsResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<TaskLogsResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("TaskLogs")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("TaskLogs")),
+        )
     }
 }

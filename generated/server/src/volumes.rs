@@ -3,8 +3,6 @@
 
 //! The `Volume` area: its requests, answers and the [`Volumes`] trait.
 #![cfg_attr(rustfmt, rustfmt::skip)]
-use drydock_runtime::ApiVersion;
-use drydock_runtime::server::{ServerError, Reply, Request, request::missing};
 /// The decoded request of `POST /volumes/create` (`VolumeCreate`).
 #[derive(Debug, serde::Serialize)]
 pub struct VolumeCreateRequest {
@@ -16,9 +14,17 @@ pub struct VolumeCreateRequest {
 }
 impl VolumeCreateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
-            body: request.json_body().await?.ok_or_else(|| missing("body", "body"))?,
+            body: request
+                .json_body()
+                .await?
+                .ok_or_else(|| drydock_runtime::server::request::missing(
+                    "body",
+                    "body",
+                ))?,
         })
     }
 }
@@ -35,10 +41,17 @@ pub enum VolumeCreateResponse {
 }
 impl VolumeCreateResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status201(body) => Reply::json(201, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status201(body) => {
+                drydock_runtime::server::Reply::json(201, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -60,7 +73,9 @@ pub struct VolumeDeleteRequest {
 }
 impl VolumeDeleteRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
             force: request.query().boolean("force"),
@@ -88,12 +103,21 @@ pub enum VolumeDeleteResponse {
 }
 impl VolumeDeleteResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status204 => Reply::empty(204),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status409(body) => Reply::json(409, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status204 => drydock_runtime::server::Reply::empty(204),
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status409(body) => {
+                drydock_runtime::server::Reply::json(409, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -108,7 +132,9 @@ pub struct VolumeInspectRequest {
 }
 impl VolumeInspectRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             name: request.path_param("name")?,
         })
@@ -131,11 +157,20 @@ pub enum VolumeInspectResponse {
 }
 impl VolumeInspectResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status404(body) => Reply::json(404, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status404(body) => {
+                drydock_runtime::server::Reply::json(404, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -160,7 +195,9 @@ pub struct VolumeListRequest {
 }
 impl VolumeListRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -179,10 +216,17 @@ pub enum VolumeListResponse {
 }
 impl VolumeListResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -202,7 +246,9 @@ pub struct VolumePruneRequest {
 }
 impl VolumePruneRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
-    pub async fn decode(request: &mut Request) -> Result<Self, ServerError> {
+    pub async fn decode(
+        request: &mut drydock_runtime::server::Request,
+    ) -> Result<Self, drydock_runtime::server::ServerError> {
         Ok(Self {
             filters: request.query().filters("filters")?,
         })
@@ -221,10 +267,17 @@ pub enum VolumePruneResponse {
 }
 impl VolumePruneResponse {
     /// The answer as the runtime writes it; JSON is downgraded to `version`.
-    pub fn into_reply(self, version: ApiVersion) -> Result<Reply, ServerError> {
+    pub fn into_reply(
+        self,
+        version: drydock_runtime::ApiVersion,
+    ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => Reply::json(200, body, version),
-            Self::Status500(body) => Reply::json(500, body, version),
+            Self::Status200(body) => {
+                drydock_runtime::server::Reply::json(200, body, version)
+            }
+            Self::Status500(body) => {
+                drydock_runtime::server::Reply::json(500, body, version)
+            }
         }
     }
 }
@@ -236,10 +289,14 @@ pub trait Volumes: Send + Sync {
     fn volume_create(
         &self,
         request: VolumeCreateRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<VolumeCreateResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<VolumeCreateResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("VolumeCreate")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("VolumeCreate")),
+        )
     }
     /// Remove a volume
     ///
@@ -249,10 +306,14 @@ pub trait Volumes: Send + Sync {
     fn volume_delete(
         &self,
         request: VolumeDeleteRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<VolumeDeleteResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<VolumeDeleteResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("VolumeDelete")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("VolumeDelete")),
+        )
     }
     /// Inspect a volume
     ///
@@ -260,10 +321,14 @@ pub trait Volumes: Send + Sync {
     fn volume_inspect(
         &self,
         request: VolumeInspectRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<VolumeInspectResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<VolumeInspectResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("VolumeInspect")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("VolumeInspect")),
+        )
     }
     /// List volumes
     ///
@@ -271,10 +336,14 @@ pub trait Volumes: Send + Sync {
     fn volume_list(
         &self,
         request: VolumeListRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<VolumeListResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<VolumeListResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("VolumeList")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("VolumeList")),
+        )
     }
     /// Delete unused volumes
     ///
@@ -284,9 +353,13 @@ pub trait Volumes: Send + Sync {
     fn volume_prune(
         &self,
         request: VolumePruneRequest,
-        version: ApiVersion,
-    ) -> impl Future<Output = Result<VolumePruneResponse, ServerError>> + Send {
+        version: drydock_runtime::ApiVersion,
+    ) -> impl Future<
+        Output = Result<VolumePruneResponse, drydock_runtime::server::ServerError>,
+    > + Send {
         let _ = (request, version);
-        std::future::ready(Err(ServerError::not_implemented("VolumePrune")))
+        std::future::ready(
+            Err(drydock_runtime::server::ServerError::not_implemented("VolumePrune")),
+        )
     }
 }

@@ -1,4 +1,4 @@
-//! The naming pass: every Rust identifier the models emitter writes comes from here.
+//! The naming pass: every Rust identifier the emitters write comes from here.
 //!
 //! Names are made in one place, in a fixed order, so that collisions are
 //! resolved once and the same IR always gives the same names:
@@ -9,7 +9,13 @@
 //! 2. field names, per struct, in the spec's field order: snake case, raw
 //!    identifiers for keywords, `_2`, `_3`, … for collisions (`ID` and `Id`);
 //! 3. enum variants, per enum, in the listed order, then the catch-all variant
-//!    that holds unlisted values (`Other`, or `Unlisted` when a value is `other`).
+//!    that holds unlisted values (`Other`, or `Unlisted` when a value is `other`);
+//! 4. for the client and server: area modules ([`module_names`],
+//!    [`area_module_name`]: never a crate generated code names by path, such as
+//!    `models` or `serde_json`), methods ([`method_names`]) and the items of
+//!    area modules ([`ItemNames`]: traits, params, requests and answers, never a
+//!    prelude name nor one the crate's root imports). Generated code names the
+//!    runtime's and the models' types by path, so a spec's names never meet them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -50,6 +56,26 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "Vec",
 ];
 
+/// Names a module of a generated crate must not take: the crates generated code
+/// names by path (a module of that name at the crate's root would shadow the
+/// crate there) and the modules the emitters write themselves (`models` in the
+/// client, `recording` in the server).
+const RESERVED_MODULE_NAMES: &[&str] = &[
+    "alloc",
+    "bytes",
+    "core",
+    "drydock_models",
+    "drydock_runtime",
+    "futures_util",
+    "models",
+    "recording",
+    "reqwest",
+    "serde",
+    "serde_json",
+    "std",
+    "tokio",
+];
+
 /// Keywords that cannot be raw identifiers.
 const NON_RAW_KEYWORDS: &[&str] = &["self", "Self", "super", "crate", "_"];
 
@@ -76,6 +102,11 @@ pub(crate) fn is_keyword(name: &str) -> bool {
 struct Taken(BTreeSet<String>);
 
 impl Taken {
+    /// A set in which `names` are already taken.
+    fn with<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        Taken(names.into_iter().map(str::to_string).collect())
+    }
+
     /// `base`, or `base` + separator + the first free number from 2.
     fn claim(&mut self, base: String, separator: &str) -> String {
         let mut name = base.clone();
@@ -144,6 +175,63 @@ pub(crate) fn type_names<'a>(
         .collect()
 }
 
+/// The module name for an API area whose snake-case name is `snake`: `snake`
+/// itself, or `snake_area` when generated code already uses `snake` as a path
+/// ([`RESERVED_MODULE_NAMES`]: `models`, `std`, `serde_json`, …).
+pub(crate) fn area_module_name(snake: String) -> String {
+    if RESERVED_MODULE_NAMES.contains(&snake.as_str()) {
+        format!("{snake}_area")
+    } else {
+        snake
+    }
+}
+
+/// The module names of API areas, one per tag, in order: snake case as for
+/// fields (raw identifiers for keywords, numbers for collisions), through
+/// [`area_module_name`].
+pub(crate) fn module_names(tags: &[&str]) -> Vec<String> {
+    let mut taken = Taken::default();
+    tags.iter()
+        .map(|tag| taken.claim(area_module_name(field_base(tag)), "_"))
+        .collect()
+}
+
+/// Names of the items an area module of a generated crate defines, handed out
+/// in one place so that they never clash with each other nor with what the
+/// code around them spells without a path.
+pub(crate) struct ItemNames(Taken);
+
+impl ItemNames {
+    /// A set in which the prelude's names ([`RESERVED_TYPE_NAMES`]) and
+    /// `also` (the names the generated crate's root imports or defines) are
+    /// taken.
+    pub(crate) fn new(also: &[&str]) -> Self {
+        ItemNames(Taken::with(
+            RESERVED_TYPE_NAMES
+                .iter()
+                .chain(also)
+                .copied()
+                .chain(["Future", "IntoFuture"]),
+        ))
+    }
+
+    /// `base`, or `base` + `suffix` when `base` is taken, or that with the
+    /// first free number from 2.
+    pub(crate) fn claim(&mut self, base: &str, suffix: &str) -> String {
+        let base = if self.0.0.contains(base) {
+            format!("{base}{suffix}")
+        } else {
+            base.to_string()
+        };
+        self.0.claim(base, "")
+    }
+
+    /// A snake-case `base`, or `base_2`, `base_3`, … when it is taken.
+    pub(crate) fn claim_snake(&mut self, base: &str) -> String {
+        self.0.claim(base.to_string(), "_")
+    }
+}
+
 /// A snake-case field identifier for a wire name, before collisions are resolved.
 fn field_base(wire: &str) -> String {
     let snake = fix_acronyms(wire).to_snake_case();
@@ -168,6 +256,34 @@ pub(crate) fn field_names(wire_names: &[&str], extra: bool) -> (Vec<String>, Opt
         .collect();
     let extra = extra.then(|| taken.claim("additional".to_string(), "_"));
     (fields, extra)
+}
+
+/// Method names, one per operation id, in order, as [`field_names`] makes
+/// them (`_2`, `_3`, … for collisions), none of them one of `reserved` (the
+/// methods the type has besides), and none of them the name of another's
+/// helper: each name with each of `helpers` appended (`_request`) is free too.
+pub(crate) fn method_names(ids: &[&str], reserved: &[&str], helpers: &[&str]) -> Vec<String> {
+    let mut taken = Taken::with(reserved.iter().copied());
+    ids.iter()
+        .map(|id| {
+            let base = field_base(id);
+            let free = |name: &str, taken: &Taken| {
+                !taken.0.contains(name)
+                    && helpers
+                        .iter()
+                        .all(|h| !taken.0.contains(&format!("{name}{h}")))
+            };
+            let mut name = base.clone();
+            let mut n = 2;
+            while !free(&name, &taken) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            taken.0.extend(helpers.iter().map(|h| format!("{name}{h}")));
+            taken.0.insert(name.clone());
+            name
+        })
+        .collect()
 }
 
 /// Writes a field name as Rust source: keywords become raw identifiers.
@@ -300,6 +416,68 @@ mod tests {
             ]
         );
         assert_eq!(other, "Other");
+    }
+
+    #[test]
+    fn modules_that_generated_code_names_by_path_take_area() {
+        assert_eq!(
+            module_names(&[
+                "models",
+                "Recording",
+                "serde_json",
+                "Images",
+                "type",
+                "Models"
+            ]),
+            [
+                "models_area",
+                "recording_area",
+                "serde_json_area",
+                "images",
+                "type",
+                "models_area_2"
+            ]
+        );
+    }
+
+    #[test]
+    fn item_names_avoid_the_prelude_the_reserved_and_each_other() {
+        let mut names = ItemNames::new(&["Request"]);
+        assert_eq!(names.claim("Request", "Api"), "RequestApi");
+        assert_eq!(names.claim("Sync", "Api"), "SyncApi");
+        assert_eq!(names.claim("Future", "Api"), "FutureApi");
+        assert_eq!(names.claim("Images", "Api"), "Images");
+        assert_eq!(names.claim("Images", "Api"), "ImagesApi");
+        assert_eq!(names.claim("PetRequest", ""), "PetRequest");
+        assert_eq!(names.claim("PetRequest", ""), "PetRequest2");
+        assert_eq!(names.claim_snake("get_thing"), "get_thing");
+        assert_eq!(names.claim_snake("get_thing"), "get_thing_2");
+    }
+
+    #[test]
+    fn method_names_avoid_reserved_methods_and_each_others_helpers() {
+        assert_eq!(
+            method_names(
+                &[
+                    "Connection",
+                    "GetThing",
+                    "getThing",
+                    "getThingRequest",
+                    "x_request",
+                    "x"
+                ],
+                &["connection", "new"],
+                &["_request"],
+            ),
+            [
+                "connection_2",
+                "get_thing",
+                "get_thing_2",
+                "get_thing_request_2",
+                "x_request",
+                "x_2"
+            ]
+        );
     }
 
     #[test]

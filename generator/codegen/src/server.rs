@@ -11,7 +11,7 @@
 //! implementation of every trait for contract tests.
 
 mod area;
-mod plan;
+pub(crate) mod plan;
 mod recording;
 
 use std::path::PathBuf;
@@ -366,10 +366,19 @@ mod tests {
             "{secrets}"
         );
         let containers = file(&files, "src/containers.rs");
-        assert!(containers.contains("pub hijack: Hijack"), "{containers}");
-        assert!(containers.contains("Status200(ByteStream)"), "{containers}");
         assert!(
-            containers.contains("Reply::stream(200, response::RAW_STREAM, body)"),
+            containers.contains("pub hijack: drydock_runtime::server::Hijack"),
+            "{containers}"
+        );
+        assert!(
+            containers.contains("Status200(drydock_runtime::server::ByteStream)"),
+            "{containers}"
+        );
+        let compact: String = containers.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            compact.contains(
+                "Reply::stream( 200, drydock_runtime::server::response::RAW_STREAM, body, )"
+            ),
             "{containers}"
         );
     }

@@ -188,16 +188,38 @@ pub(crate) enum ResponsePlan {
     Bytes,
 }
 
+/// The names the generated crate's root and area modules import or define.
+const ROOT_NAMES: &[&str] = &[
+    "ApiVersion",
+    "ByteStream",
+    "Client",
+    "ClientConfig",
+    "Connection",
+    "Error",
+    "Filters",
+    "Frame",
+    "FrameStream",
+    "JsonStream",
+    "Method",
+    "RequestBuilder",
+    "Span",
+    "StreamKind",
+    "Upgraded",
+];
+
+/// The methods `Client` has besides one per operation.
+const CLIENT_METHODS: &[&str] = &["connect", "connection", "from_env", "new", "version"];
+
 impl ClientPlan {
     /// Resolves every operation of `api`, naming models through `space`.
     pub(crate) fn build(api: &Api, space: &ModelSpace) -> Result<Self, CodegenError> {
         let all = api.versions.clone();
         let ids: Vec<&str> = api.operations.keys().map(String::as_str).collect();
-        let (methods, _) = naming::field_names(&ids, false);
+        let methods = naming::method_names(&ids, CLIENT_METHODS, &["_request", "_upgrade"]);
         let mut tags: Vec<&str> = api.operations.values().map(|op| op.tag.as_str()).collect();
         tags.sort_unstable();
         tags.dedup();
-        let (module_names, _) = naming::field_names(&tags, false);
+        let module_names = naming::module_names(&tags);
         let tag_modules: BTreeMap<&str, String> = tags.iter().copied().zip(module_names).collect();
         let mut modules: BTreeMap<String, Module> = BTreeMap::new();
         for (op, method) in api.operations.values().zip(methods) {
@@ -211,6 +233,13 @@ impl ClientPlan {
                 })
                 .operations
                 .push(plan);
+        }
+        // Params structs are re-exported at the crate's root: one name each.
+        let mut names = naming::ItemNames::new(ROOT_NAMES);
+        for op in modules.values_mut().flat_map(|m| m.operations.iter_mut()) {
+            if let Some(name) = &mut op.params_name {
+                *name = names.claim(name, "");
+            }
         }
         Ok(ClientPlan {
             all_versions: all,

@@ -91,8 +91,8 @@ impl ServerPlan {
             Source::Header(_) => quote!(String),
             Source::JsonBody(ty) => self.type_tokens(ty),
             Source::TextBody => quote!(String),
-            Source::StreamBody => quote!(BodyStream),
-            Source::Hijack => quote!(Hijack),
+            Source::StreamBody => quote!(drydock_runtime::server::BodyStream),
+            Source::Hijack => quote!(drydock_runtime::server::Hijack),
         };
         if field.optional {
             quote!(Option<#inner>)
@@ -145,7 +145,7 @@ impl ServerPlan {
                 Source::JsonBody(_) | Source::TextBody => "body",
                 _ => "query",
             };
-            quote!(#value.ok_or_else(|| missing(#location, #wire))?)
+            quote!(#value.ok_or_else(|| drydock_runtime::server::request::missing(#location, #wire))?)
         }
     }
 
@@ -205,7 +205,9 @@ impl ServerPlan {
 
             impl #name {
                 /// Decodes the request as the daemon does; what does not decode is a 400.
-                pub async fn decode(#request_arg: &mut Request) -> Result<Self, ServerError> {
+                pub async fn decode(
+                    #request_arg: &mut drydock_runtime::server::Request,
+                ) -> Result<Self, drydock_runtime::server::ServerError> {
                     Ok(Self {
                         #(#decoders,)*
                     })
@@ -226,9 +228,9 @@ impl ServerPlan {
             ResponseBody::Json(ty) => Some(self.type_tokens(ty)),
             ResponseBody::Messages(ty) => {
                 let ty = self.type_tokens(ty);
-                Some(quote!(Messages<#ty>))
+                Some(quote!(drydock_runtime::server::Messages<#ty>))
             }
-            ResponseBody::Stream(_) => Some(quote!(ByteStream)),
+            ResponseBody::Stream(_) => Some(quote!(drydock_runtime::server::ByteStream)),
             ResponseBody::Text => Some(quote!(String)),
         }
     }
@@ -278,18 +280,19 @@ impl ServerPlan {
         } else {
             quote!(_version)
         };
+        let reply = quote!(drydock_runtime::server::Reply);
         let arms = op.responses.iter().map(|r| {
             let ident = variant_ident(r);
             let status = proc_macro2::Literal::u16_unsuffixed(r.status);
             let reply = match &r.body {
-                ResponseBody::Empty => quote!(Reply::empty(#status)),
-                ResponseBody::Json(_) => quote!(Reply::json(#status, body, version)),
-                ResponseBody::Messages(_) => quote!(Reply::json_messages(#status, body, version)),
+                ResponseBody::Empty => quote!(#reply::empty(#status)),
+                ResponseBody::Json(_) => quote!(#reply::json(#status, body, version)),
+                ResponseBody::Messages(_) => quote!(#reply::json_messages(#status, body, version)),
                 ResponseBody::Stream(kind) => {
                     let kind = format_ident!("{}", kind);
-                    quote!(Reply::stream(#status, response::#kind, body))
+                    quote!(#reply::stream(#status, drydock_runtime::server::response::#kind, body))
                 }
-                ResponseBody::Text => quote!(Reply::text(#status, body)),
+                ResponseBody::Text => quote!(#reply::text(#status, body)),
             };
             let has_body = !matches!(r.body, ResponseBody::Empty);
             if r.headers.is_empty() {
@@ -321,7 +324,10 @@ impl ServerPlan {
 
             impl #name {
                 /// The answer as the runtime writes it; JSON is downgraded to `version`.
-                pub fn into_reply(self, #version_arg: ApiVersion) -> Result<Reply, ServerError> {
+                pub fn into_reply(
+                    self,
+                    #version_arg: drydock_runtime::ApiVersion,
+                ) -> Result<#reply, drydock_runtime::server::ServerError> {
                     match self {
                         #(#arms)*
                     }
@@ -353,10 +359,10 @@ impl ServerPlan {
             fn #method(
                 &self,
                 request: #request,
-                version: ApiVersion,
-            ) -> impl Future<Output = Result<#response, ServerError>> + Send {
+                version: drydock_runtime::ApiVersion,
+            ) -> impl Future<Output = Result<#response, drydock_runtime::server::ServerError>> + Send {
                 let _ = (request, version);
-                std::future::ready(Err(ServerError::not_implemented(#id)))
+                std::future::ready(Err(drydock_runtime::server::ServerError::not_implemented(#id)))
             }
         }
     }
@@ -379,51 +385,9 @@ impl ServerPlan {
             area.tag
         );
         let _ = module;
-        let uses_messages = area.operations.iter().any(|op| {
-            op.responses
-                .iter()
-                .any(|r| matches!(r.body, ResponseBody::Messages(_)))
-        });
-        let uses_stream = area.operations.iter().any(|op| {
-            op.responses
-                .iter()
-                .any(|r| matches!(r.body, ResponseBody::Stream(_)))
-        });
-        let uses_body_stream = area.operations.iter().any(|op| {
-            op.fields
-                .iter()
-                .any(|f| matches!(f.source, Source::StreamBody))
-        });
-        let uses_hijack = area.operations.iter().any(|op| op.hijack);
-        let uses_missing = area.operations.iter().any(|op| {
-            op.fields.iter().any(|f| {
-                !f.optional
-                    && !matches!(f.source, Source::Path | Source::StreamBody | Source::Hijack)
-            })
-        });
-        let mut imports = vec![quote!(ServerError), quote!(Reply), quote!(Request)];
-        if uses_messages {
-            imports.push(quote!(Messages));
-        }
-        if uses_stream {
-            imports.push(quote!(ByteStream));
-            imports.push(quote!(response));
-        }
-        if uses_body_stream {
-            imports.push(quote!(BodyStream));
-        }
-        if uses_hijack {
-            imports.push(quote!(Hijack));
-        }
-        if uses_missing {
-            imports.push(quote!(request::missing));
-        }
         quote! {
             #![doc = #module_doc]
             #![cfg_attr(rustfmt, rustfmt::skip)]
-
-            use drydock_runtime::ApiVersion;
-            use drydock_runtime::server::{#(#imports),*};
 
             #(#items)*
 

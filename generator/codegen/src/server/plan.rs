@@ -174,9 +174,25 @@ fn area_module(op: &Operation) -> String {
     match snake.as_str() {
         "container" | "image" | "network" | "volume" | "node" | "service" | "task" | "secret"
         | "config" | "plugin" => format!("{snake}s"),
-        _ => rust_name(snake, "area"),
+        _ => naming::area_module_name(rust_name(snake, "area")),
     }
 }
+
+/// The names the generated crate's root imports or defines, which a trait
+/// (re-exported there) must not take.
+const ROOT_NAMES: &[&str] = &[
+    "ApiVersion",
+    "Arc",
+    "Dispatch",
+    "DispatchFuture",
+    "DockerApi",
+    "Request",
+    "Route",
+    "Router",
+    "ServerConfig",
+    "ServerError",
+    "Service",
+];
 
 /// A snake-case name usable as a Rust module or method name: `fallback` when
 /// empty, `fallback_…` when it starts with a digit (a tag or path such as
@@ -226,14 +242,31 @@ impl ServerPlan {
             let module = area_module(op);
             let plan = operation_plan(op, api, space)?;
             areas
-                .entry(module.clone())
+                .entry(module)
                 .or_insert_with(|| Area {
-                    trait_name: module.to_upper_camel_case(),
+                    trait_name: String::new(),
                     tag: op.tag.clone(),
                     operations: Vec::new(),
                 })
                 .operations
                 .push(plan);
+        }
+        // Traits are named first, then requests and answers, all in one set:
+        // a trait takes `Api` after a name the crate's root or the prelude
+        // has (`Request` → `RequestApi`), a request or answer that another
+        // item took a number; methods take a number after a name their
+        // trait has already (`getThing` and `GetThing`).
+        let mut names = naming::ItemNames::new(ROOT_NAMES);
+        for (module, area) in &mut areas {
+            area.trait_name = names.claim(&module.to_upper_camel_case(), "Api");
+        }
+        for area in areas.values_mut() {
+            let mut methods = naming::ItemNames::new(&[]);
+            for op in &mut area.operations {
+                op.request_name = names.claim(&op.request_name, "");
+                op.response_name = names.claim(&op.response_name, "");
+                op.method = methods.claim_snake(&op.method);
+            }
         }
         Ok(ServerPlan {
             all_versions: api.versions.clone(),

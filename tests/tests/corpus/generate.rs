@@ -4,62 +4,18 @@
 //! gives for a schema or a JSON response round-trips through that schema's model.
 //!
 //! The documents are fetched into `.cache/corpus/` on first use (`npm pack`, checksums
-//! checked). The generated crates go under `target/corpus/crates/NAME` and build into the
-//! shared `target/corpus/target`, seeded with the workspace's `Cargo.lock`, so the second
-//! crate reuses every dependency the first built.
+//! checked).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use drydock_ir::{Api, BodyKind, TypeRef};
-use xtask::corpus::{self, CorpusSpec, Manifest};
-use xtask::generate::{Options, RuntimeDep, generate_crate, write_files};
+use xtask::corpus::{self, Manifest};
+use xtask::generate::{Options, RuntimeDep, generate_crate};
 
-/// The manifest, with every document fetched into the cache (once per test binary).
-fn corpus() -> &'static (Manifest, PathBuf) {
-    static CORPUS: OnceLock<(Manifest, PathBuf)> = OnceLock::new();
-    CORPUS.get_or_init(|| {
-        let manifest = Manifest::load_default().unwrap_or_else(|e| panic!("{e}"));
-        let cache = corpus::default_cache();
-        corpus::fetch(&manifest, &cache)
-            .unwrap_or_else(|e| panic!("cannot fetch the corpus into {}: {e}", cache.display()));
-        (manifest, cache)
-    })
-}
-
-fn spec(name: &str) -> (CorpusSpec, PathBuf) {
-    let (manifest, cache) = corpus();
-    let spec = manifest
-        .specs
-        .iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("{name} is not in {}", corpus::MANIFEST));
-    (spec.clone(), spec.path_in(cache))
-}
-
-fn corpus_dir() -> PathBuf {
-    xtask::workspace_root().join("target/corpus")
-}
-
-/// Runs cargo in `dir` against the shared corpus target folder; returns (success, stderr).
-fn cargo(dir: &Path, args: &[&str]) -> (bool, String) {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", corpus_dir().join("target"))
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo in {}: {e}", dir.display()));
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned()
-        + &String::from_utf8_lossy(&output.stdout);
-    (output.status.success(), stderr)
-}
+use crate::crates::{cargo, check_without_warnings, spec, write_crate};
 
 /// Generates the crate of corpus document `name`, checks it and round-trips its examples.
 fn generates_checks_and_round_trips(name: &str) {
@@ -87,41 +43,11 @@ fn generates_checks_and_round_trips(name: &str) {
     if examples > 0 {
         files.insert("tests/corpus_examples.rs".into(), test);
     }
-    let dir = corpus_dir().join("crates").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    write_files(&files, &dir).unwrap_or_else(|e| panic!("{e}"));
-    // The workspace's lock file pins the dependencies the generated crates share with it.
-    std::fs::copy(
-        xtask::workspace_root().join("Cargo.lock"),
-        dir.join("Cargo.lock"),
-    )
-    .unwrap_or_else(|e| panic!("cannot seed the lock file: {e}"));
+    let dir = write_crate(name, &files);
 
     let started = Instant::now();
-    let (ok, output) = cargo(
-        &dir,
-        &[
-            "check",
-            "--all-targets",
-            "--features",
-            "client,server",
-            "--message-format",
-            "short",
-        ],
-    );
+    check_without_warnings(name, &dir);
     let check_time = started.elapsed();
-    assert!(
-        ok,
-        "{name}: the generated crate in {} does not pass cargo check:\n{output}",
-        dir.display()
-    );
-    let warnings: Vec<&str> = output.lines().filter(|l| l.contains("warning")).collect();
-    assert!(
-        warnings.is_empty(),
-        "{name}: cargo check of {} warns:\n{}",
-        dir.display(),
-        warnings.join("\n")
-    );
 
     let started = Instant::now();
     if examples > 0 {
