@@ -7,6 +7,8 @@
 
 #[path = "support/network.rs"]
 mod network_support;
+#[path = "support/slot.rs"]
+mod slot;
 #[allow(
     dead_code,
     reason = "shared with the engine tests; not every helper is used here"
@@ -26,7 +28,8 @@ use drydock_engine::network::{
 };
 use drydock_engine::oci::{HostSettings, NetworkNamespace};
 
-use network_support::{ExtraRoute, PeerHost, Slot, TestNetworks};
+use network_support::{ExtraRoute, PeerHost, TestNetworks};
+use slot::Slot;
 use support::{Sandbox, new_container_id};
 
 /// How long a short-lived container may take.
@@ -159,7 +162,7 @@ impl Scene {
     fn new(prefix_len: u8) -> Scene {
         let sandbox = Sandbox::new();
         let slot = Slot::claim();
-        let networks = TestNetworks::open(slot.config(&sandbox.dir, prefix_len));
+        let networks = TestNetworks::open(network_support::config(&slot, &sandbox.dir, prefix_len));
         Scene {
             networks,
             slot,
@@ -641,7 +644,8 @@ fn a_subnet_overlapping_a_host_route_is_refused_naming_the_route_and_no_bridge_i
     )
     .expect("a subnet");
     let _route = ExtraRoute::new(&slot.route_link(), half);
-    let refused = Networks::open(slot.config(&sandbox.dir, 24)).expect_err("overlaps");
+    let refused =
+        Networks::open(network_support::config(&slot, &sandbox.dir, 24)).expect_err("overlaps");
     assert_eq!(refused.kind(), ErrorKind::Conflict);
     let wanted = format!(
         "overlaps the host's route to {half} on {}",
