@@ -275,7 +275,24 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
                 .collect::<Vec<_>>(),
         )
         .build()?;
-    let mut mounts = default_mounts()?;
+    // A mount of the container's own replaces the default at its destination, and one on
+    // `/dev` every default below it, as dockerd does (`--tmpfs /dev/shm`, `-v x:/dev`).
+    let own: Vec<&Path> = input
+        .host
+        .mounts
+        .iter()
+        .map(|mount| mount.destination().as_path())
+        .collect();
+    let own_dev = own.contains(&Path::new("/dev"));
+    let mut mounts: Vec<oci_spec::runtime::Mount> = default_mounts()?
+        .into_iter()
+        .filter(|mount| {
+            let destination = mount.destination().as_path();
+            let replaced =
+                own.contains(&destination) || (own_dev && destination.starts_with("/dev"));
+            !replaced
+        })
+        .collect();
     if let Some(init) = &input.host.init {
         mounts.push(
             MountBuilder::default()
@@ -529,7 +546,9 @@ fn resolve_user(rootfs: &Path, user: &str) -> Result<ResolvedUser> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ResolvedUser, merge_image_config, resolve_user};
+    use super::{
+        HostSettings, ResolvedUser, SpecInput, build_spec, merge_image_config, resolve_user,
+    };
     use crate::images::ContainerConfig;
 
     fn rootfs_with_users() -> tempdir::Dir {
@@ -601,6 +620,53 @@ mod tests {
         merge_image_config(&mut own_cmd, &image);
         assert_eq!(own_cmd.entrypoint, Some(vec!["/entry".to_owned()]));
         assert_eq!(own_cmd.cmd, Some(vec!["other".to_owned()]));
+    }
+
+    #[test]
+    fn the_containers_own_mounts_replace_the_defaults_at_their_destinations() {
+        let dir = tempdir::Dir::new("oci-own-mounts");
+        let tmpfs = |destination: &str| {
+            oci_spec::runtime::MountBuilder::default()
+                .destination(destination)
+                .typ("tmpfs")
+                .source("tmpfs")
+                .build()
+                .expect("a mount")
+        };
+        let config = ContainerConfig {
+            cmd: Some(vec!["true".to_owned()]),
+            ..ContainerConfig::default()
+        };
+        let destinations = |host: &HostSettings| -> Vec<String> {
+            let spec = build_spec(&SpecInput {
+                id: "0123456789ab",
+                rootfs: dir.path(),
+                config: &config,
+                cgroups_path: "/test".into(),
+                host,
+            })
+            .expect("a spec");
+            spec.mounts()
+                .iter()
+                .flatten()
+                .map(|mount| mount.destination().display().to_string())
+                .collect()
+        };
+        let shm = HostSettings {
+            mounts: vec![tmpfs("/dev/shm")],
+            ..HostSettings::default()
+        };
+        let with_shm = destinations(&shm);
+        assert_eq!(with_shm.iter().filter(|d| *d == "/dev/shm").count(), 1);
+        assert_eq!(with_shm.last().map(String::as_str), Some("/dev/shm"));
+        let dev = HostSettings {
+            mounts: vec![tmpfs("/dev")],
+            ..HostSettings::default()
+        };
+        assert_eq!(
+            destinations(&dev),
+            ["/proc", "/sys", "/sys/fs/cgroup", "/dev"]
+        );
     }
 
     /// A folder removed on drop, for unit tests.

@@ -208,7 +208,8 @@ impl VolumeStore {
     }
 
     /// Creates a volume, as `docker volume create` does. A volume that exists already is
-    /// returned as it is (its labels and options are not changed), as Docker does.
+    /// returned as it is (the labels and options asked for are neither applied nor checked),
+    /// as Docker does.
     ///
     /// # Errors
     ///
@@ -231,12 +232,12 @@ impl VolumeStore {
             name: name.clone(),
             reason,
         };
-        validate_name(&name).map_err(invalid)?;
-        device::validate_options(request.options.as_ref()).map_err(invalid)?;
+        validate_name(&name).map_err(&invalid)?;
         let _guard = self.locked();
         if let Some(existing) = self.read(&name)? {
             return Ok(self.volume(existing));
         }
+        device::validate_options(request.options.as_ref()).map_err(invalid)?;
         let record = Record {
             name: name.clone(),
             driver: LOCAL_DRIVER.to_owned(),
@@ -611,8 +612,13 @@ mod tests {
         assert_eq!(created.labels, Some(labels));
         assert_eq!(created.options, Some(BTreeMap::new()));
         assert_eq!(store.get("data").expect("inspect"), created);
-        // Creating it again returns it unchanged.
-        let again = store.create(&named("data")).expect("exists");
+        // Creating it again returns it unchanged, whatever the options.
+        let again = store
+            .create(&CreateVolume {
+                options: Some(BTreeMap::from([("colour".to_owned(), "red".to_owned())])),
+                ..named("data")
+            })
+            .expect("exists");
         assert_eq!(again, created);
         let anonymous = store.create(&CreateVolume::default()).expect("anonymous");
         assert_eq!(anonymous.name.len(), 64);
