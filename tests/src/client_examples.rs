@@ -170,13 +170,20 @@ async fn start_stream_wait(
             }
         }
     }
-    let waited = client
+    // The wait's answer is one message, written when the container exits.
+    let mut waited = client
         .container_wait(ContainerWaitParams {
             id: id.to_owned(),
             ..ContainerWaitParams::default()
         })
         .await?;
-    Ok(waited.status_code)
+    match waited.next().await {
+        Some(exit) => Ok(exit?.status_code),
+        None => Err(ProgramError::Output(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the daemon closed the wait without an exit status",
+        ))),
+    }
 }
 
 /// Writes one line per event of the daemon, `<time> <type> <action> <actor id>`, until the

@@ -502,7 +502,11 @@ async fn container_operations(client: &Client, version: &str) {
             ..ContainerWaitParams::default()
         })
         .await
-        .expect("container wait answers");
+        .expect("container wait answers")
+        .next()
+        .await
+        .expect("the wait sends the exit status")
+        .expect("the exit status decodes");
     assert_eq!(
         waited.status_code, 137,
         "SIGKILL ends the container with 137"
@@ -655,7 +659,11 @@ async fn attach_with_stdin(client: &Client, version: &str) {
             ..ContainerWaitParams::default()
         })
         .await
-        .expect("container wait answers");
+        .expect("container wait answers")
+        .next()
+        .await
+        .expect("the wait sends the exit status")
+        .expect("the exit status decodes");
     assert_eq!(waited.status_code, 0, "cat ends when stdin closes");
     client
         .container_delete(ContainerDeleteParams {
@@ -977,7 +985,11 @@ fn logs_of_a_tty_container_come_out_as_raw_stdout_frames() {
                 ..ContainerWaitParams::default()
             })
             .await
-            .expect("container wait answers");
+            .expect("container wait answers")
+            .next()
+            .await
+            .expect("the wait sends the exit status")
+            .expect("the exit status decodes");
         assert_eq!(waited.status_code, 0);
         let logs = client
             .container_logs(ContainerLogsParams {

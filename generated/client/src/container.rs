@@ -1560,13 +1560,14 @@ impl Client {
     ///
     /// `POST /containers/{id}/wait` (`ContainerWait`), API 1.23 to 1.33.
     ///
-    /// Returns the daemon's JSON answer, decoded.
+    /// Returns the stream of JSON messages the daemon writes; an error the daemon reports in the stream comes out as an `Err` item.
     pub async fn container_wait(
         &self,
         params: ContainerWaitParams,
-    ) -> Result<drydock_models::ContainerWaitResponse, Error> {
+    ) -> Result<crate::JsonStream<drydock_models::ContainerWaitResponse>, Error> {
         let request = self.container_wait_request(params)?;
-        self.connection.send_json("ContainerWait", request).await
+        let stream = self.connection.send_json_stream("ContainerWait", request).await?;
+        Ok(Box::pin(stream))
     }
     /// Checks the versions of [`Client::container_wait`]'s request and builds it.
     fn container_wait_request(

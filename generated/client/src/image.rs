@@ -421,6 +421,14 @@ pub struct ImageCreateParams {
     ///
     /// Query parameter `platform`. Since API 1.32. `None` leaves it out.
     pub platform: Option<String>,
+    /// Dockerfile instructions to apply to the imported image's config (`CMD`, `ENTRYPOINT`, `ENV`, `EXPOSE`, `LABEL`, `ONBUILD`, `USER`, `VOLUME`, `WORKDIR`, `STOPSIGNAL`), one per parameter. Only with `fromSrc`.
+    ///
+    /// Query parameter `changes`. `None` leaves it out.
+    pub changes: Option<Vec<String>>,
+    /// The comment of the imported image's history entry. Only with `fromSrc`.
+    ///
+    /// Query parameter `message`. `None` leaves it out.
+    pub message: Option<String>,
     /// Image content if the value `-` has been specified in fromSrc query parameter
     ///
     /// Sent as it is, as `text/plain`. `None` sends no body.
@@ -472,6 +480,12 @@ impl Client {
         }
         if let Some(value) = &params.platform {
             query.push(("platform", value.to_string()));
+        }
+        for item in params.changes.iter().flatten() {
+            query.push(("changes", item.to_string()));
+        }
+        if let Some(value) = &params.message {
+            query.push(("message", value.to_string()));
         }
         if !query.is_empty() {
             request = request.query(&query);

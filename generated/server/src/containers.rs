@@ -1799,7 +1799,7 @@ pub enum ContainerWaitResponse {
     /// Status 200.
     ///
     /// The container has exit.
-    Status200(Box<drydock_models::ContainerWaitResponse>),
+    Status200(drydock_runtime::server::Messages<drydock_models::ContainerWaitResponse>),
     /// Status 400.
     ///
     /// bad parameter
@@ -1823,7 +1823,7 @@ impl ContainerWaitResponse {
     ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
             Self::Status200(body) => {
-                drydock_runtime::server::Reply::json(200, body, version)
+                drydock_runtime::server::Reply::json_messages(200, body, version)
             }
             Self::Status400(body) => {
                 drydock_runtime::server::Reply::json(400, body, version)

@@ -391,11 +391,21 @@ pub struct ImageCreateRequest {
     /// Since API 1.32.
     #[serde(rename = "platform", skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
-    /// The text body.
+    /// Query parameter `changes`.
+    ///
+    /// Dockerfile instructions to apply to the imported image's config (`CMD`, `ENTRYPOINT`, `ENV`, `EXPOSE`, `LABEL`, `ONBUILD`, `USER`, `VOLUME`, `WORKDIR`, `STOPSIGNAL`), one per parameter. Only with `fromSrc`.
+    #[serde(rename = "changes", skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<String>>,
+    /// Query parameter `message`.
+    ///
+    /// The comment of the imported image's history entry. Only with `fromSrc`.
+    #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The body, streamed as it arrives.
     ///
     /// Image content if the value `-` has been specified in fromSrc query parameter
-    #[serde(rename = "body", skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
+    #[serde(skip)]
+    pub body: drydock_runtime::server::BodyStream,
 }
 impl ImageCreateRequest {
     /// Decodes the request as the daemon does; what does not decode is a 400.
@@ -409,7 +419,9 @@ impl ImageCreateRequest {
             tag: request.query().string("tag"),
             x_registry_auth: request.header("X-Registry-Auth")?,
             platform: request.query().string("platform"),
-            body: request.text_body().await?,
+            changes: request.query().list("changes", None),
+            message: request.query().string("message"),
+            body: request.body_stream(),
         })
     }
 }

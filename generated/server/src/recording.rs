@@ -1270,7 +1270,7 @@ impl crate::containers::Containers for Recording {
             200 => {
                 Ok(
                     containers::ContainerWaitResponse::Status200(
-                        decode("ContainerWait", answer.body)?,
+                        messages("ContainerWait", answer.body)?,
                     ),
                 )
             }
@@ -1669,7 +1669,13 @@ impl crate::images::Images for Recording {
         request: images::ImageCreateRequest,
         version: ApiVersion,
     ) -> Result<images::ImageCreateResponse, ServerError> {
-        let recorded = serialised(&request);
+        let mut recorded = serialised(&request);
+        let bytes = request.body.collect(usize::MAX).await?;
+        recorded
+            .insert(
+                "body".to_string(),
+                serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+            );
         self.record("ImageCreate", version, recorded);
         let answer = (self.answer)("ImageCreate", version);
         match answer.status {

@@ -1050,7 +1050,7 @@ impl<'a> Normaliser<'a> {
                 | BodyKind::Form
                 | BodyKind::Multipart
         );
-        let schema = match (&media.schema, keeps_schema) {
+        let mut schema = match (&media.schema, keeps_schema) {
             (Some(s), true) => {
                 let child = Place {
                     name: place.name.clone(),
@@ -1066,6 +1066,18 @@ impl<'a> Normaliser<'a> {
         };
         if kind == BodyKind::Json && schema.is_none() {
             kind = BodyKind::Empty;
+        }
+        // `format: binary` says the bytes are not text, whatever media type comes first.
+        if kind == BodyKind::Text
+            && matches!(
+                schema,
+                Some(TypeRef::Scalar {
+                    scalar: Scalar::Binary
+                })
+            )
+        {
+            kind = BodyKind::OctetStream;
+            schema = None;
         }
         Ok(BodyShape {
             kind,

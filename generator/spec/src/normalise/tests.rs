@@ -269,6 +269,35 @@ fn vendor_extensions_mark_streams_and_hijacking() {
 }
 
 #[test]
+fn a_binary_schema_makes_a_text_first_body_a_byte_stream() {
+    let doc = r##"
+openapi: 3.0.3
+info: {title: Import, version: "1.0"}
+paths:
+  /import:
+    post:
+      operationId: Import
+      requestBody:
+        content:
+          text/plain: {schema: {type: string, format: binary}}
+          application/octet-stream: {schema: {type: string, format: binary}}
+      responses: {"204": {description: done}}
+  /note:
+    post:
+      operationId: Note
+      requestBody:
+        content:
+          text/plain: {schema: {type: string}}
+      responses: {"204": {description: done}}
+"##;
+    let api = normalise_yaml(doc).unwrap().api;
+    let body = |id: &str| api.operations[id].request_body.as_ref().unwrap().shapes[0].value.clone();
+    assert_eq!(body("Import").kind, BodyKind::OctetStream);
+    assert_eq!(body("Import").schema, None);
+    assert_eq!(body("Note").kind, BodyKind::Text);
+}
+
+#[test]
 fn an_unresolved_ref_names_its_pointer() {
     let text = r##"
 openapi: 3.0.3

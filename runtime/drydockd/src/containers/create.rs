@@ -1,0 +1,216 @@
+//! `docker create`: the request's config checked and merged with the image's, as dockerd
+//! does, into a new container record.
+
+use drydock_engine::images::ContainerConfig;
+use drydock_engine::oci::merge_image_config;
+use drydock_engine::timestamp::Timestamp;
+use drydock_models::{ContainerCreateBody, HostConfig};
+use drydock_runtime::server::ServerError;
+use serde_json::Value;
+
+use super::record::{ContainerRecord, State};
+use crate::daemon::{Daemon, random_hex};
+use crate::errors::api_error;
+use crate::names;
+
+/// The container config of a create request: Docker's `Config` fields of the body, with a
+/// string `Cmd`/`Entrypoint` taken as a one-word list (Docker's `StrSlice`).
+///
+/// # Errors
+///
+/// 400 when a field has the wrong type.
+pub fn container_config(body: &ContainerCreateBody) -> Result<ContainerConfig, ServerError> {
+    let mut value = serde_json::to_value(body)
+        .map_err(|e| ServerError::bad_request(format!("invalid container config: {e}")))?;
+    if let Value::Object(fields) = &mut value {
+        fields.remove("HostConfig");
+        fields.remove("NetworkingConfig");
+        for key in ["Cmd", "Entrypoint"] {
+            if let Some(Value::String(word)) = fields.get(key) {
+                let list = Value::Array(vec![Value::String(word.clone())]);
+                fields.insert(key.to_owned(), list);
+            }
+        }
+        fields.retain(|_, field| !field.is_null());
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ServerError::bad_request(format!("invalid container config: {e}")))
+}
+
+/// The image reference as dockerd reports a missing one: with `:latest` when it names no tag
+/// or digest.
+fn with_default_tag(reference: &str) -> String {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    if reference.starts_with("sha256:") || last.contains(':') || last.contains('@') {
+        reference.to_owned()
+    } else {
+        format!("{reference}:latest")
+    }
+}
+
+/// Checks the host config as dockerd does at create.
+fn validate_host_config(host: &HostConfig) -> Result<(), ServerError> {
+    let policy = host
+        .restart_policy
+        .as_ref()
+        .and_then(|p| p.name.as_ref())
+        .map(|n| n.as_str().to_owned())
+        .unwrap_or_default();
+    if host.auto_remove == Some(true) && !matches!(policy.as_str(), "" | "no") {
+        return Err(ServerError::bad_request(
+            "conflicting options: cannot specify both --restart and --rm",
+        ));
+    }
+    if !matches!(
+        policy.as_str(),
+        "" | "no" | "always" | "unless-stopped" | "on-failure"
+    ) {
+        return Err(ServerError::bad_request(format!(
+            "invalid restart policy '{policy}'"
+        )));
+    }
+    let retries = host
+        .restart_policy
+        .as_ref()
+        .and_then(|p| p.maximum_retry_count)
+        .unwrap_or(0);
+    if retries < 0 {
+        return Err(ServerError::bad_request(
+            "maximum retry count cannot be negative",
+        ));
+    }
+    if retries > 0 && policy != "on-failure" {
+        return Err(ServerError::bad_request(format!(
+            "maximum retry count cannot be used with restart policy '{policy}'"
+        )));
+    }
+    Ok(())
+}
+
+/// Creates the container record of a create request.
+///
+/// # Errors
+///
+/// 400 for an invalid name or config, 404 `No such image`, 409 for a name in use.
+pub fn create(
+    daemon: &Daemon,
+    name: Option<&str>,
+    body: &ContainerCreateBody,
+) -> Result<ContainerRecord, ServerError> {
+    let name = match name.filter(|n| !n.is_empty()) {
+        Some(requested) => names::validate(requested)?,
+        None => {
+            let seed = u64::from_str_radix(&random_hex(8), 16).unwrap_or(7);
+            names::generate(seed, |candidate| {
+                daemon.containers.id_of_name(candidate).is_some()
+            })
+        }
+    };
+    let image = body.image.clone().unwrap_or_default();
+    if image.is_empty() {
+        return Err(ServerError::bad_request("No image specified"));
+    }
+    let image_id = daemon.images.resolve(&image).map_err(|e| match e.kind() {
+        drydock_engine::ErrorKind::NotFound => {
+            ServerError::not_found(format!("No such image: {}", with_default_tag(&image)))
+        }
+        _ => api_error(e),
+    })?;
+    let image_config = daemon.images.config(&image_id).map_err(api_error)?;
+    let mut config = container_config(body)?;
+    let reset_entrypoint = config.entrypoint.as_deref() == Some(&[String::new()][..]);
+    if let Some(image_defaults) = &image_config.config {
+        merge_image_config(&mut config, image_defaults);
+    }
+    if reset_entrypoint {
+        config.entrypoint = None;
+    }
+    config.image.clone_from(&image);
+    if config.entrypoint.as_ref().is_none_or(Vec::is_empty)
+        && config.cmd.as_ref().is_none_or(Vec::is_empty)
+    {
+        return Err(ServerError::bad_request("No command specified"));
+    }
+    let mut host_config = body.host_config.clone().unwrap_or_default();
+    validate_host_config(&host_config)?;
+    if host_config
+        .network_mode
+        .as_deref()
+        .is_none_or(str::is_empty)
+    {
+        host_config.network_mode = Some("default".to_owned());
+    }
+    Ok(ContainerRecord {
+        id: random_hex(32),
+        name,
+        created: Timestamp::now(),
+        image,
+        image_id: image_id.to_string(),
+        config,
+        host_config,
+        state: State::default(),
+        restart_count: 0,
+        exec_ids: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_string_cmd_is_one_word_as_dockers_strslice() {
+        let body: ContainerCreateBody = serde_json::from_value(serde_json::json!({
+            "Image": "busybox", "Cmd": "echo hi", "Entrypoint": ["sh", "-c"], "Tty": true,
+            "HostConfig": {"AutoRemove": true}
+        }))
+        .expect("parses");
+        let config = container_config(&body).expect("converts");
+        assert_eq!(config.cmd, Some(vec!["echo hi".to_owned()]));
+        assert_eq!(
+            config.entrypoint,
+            Some(vec!["sh".to_owned(), "-c".to_owned()])
+        );
+        assert!(config.tty);
+    }
+
+    #[test]
+    fn missing_images_are_reported_with_dockers_default_tag() {
+        assert_eq!(with_default_tag("busybox"), "busybox:latest");
+        assert_eq!(with_default_tag("reg:5000/a/b"), "reg:5000/a/b:latest");
+        assert_eq!(with_default_tag("reg:5000/a/b:1"), "reg:5000/a/b:1");
+        assert_eq!(with_default_tag("sha256:abc"), "sha256:abc");
+    }
+
+    #[test]
+    fn restart_policies_conflict_with_auto_remove_and_bad_retry_counts() {
+        let host = |json: serde_json::Value| -> HostConfig {
+            serde_json::from_value(json).expect("parses")
+        };
+        assert!(validate_host_config(&host(serde_json::json!({}))).is_ok());
+        assert!(
+            validate_host_config(&host(
+                serde_json::json!({"AutoRemove": true, "RestartPolicy": {"Name": "always"}})
+            ))
+            .is_err()
+        );
+        assert!(
+            validate_host_config(&host(
+                serde_json::json!({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 3}})
+            ))
+            .is_err()
+        );
+        assert!(
+            validate_host_config(&host(
+                serde_json::json!({"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}})
+            ))
+            .is_ok()
+        );
+        assert!(
+            validate_host_config(&host(
+                serde_json::json!({"RestartPolicy": {"Name": "sometimes"}})
+            ))
+            .is_err()
+        );
+    }
+}

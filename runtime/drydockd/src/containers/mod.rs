@@ -1,0 +1,419 @@
+//! The `Containers` area: the generated trait implemented on the engine.
+
+pub mod create;
+pub mod filters;
+pub mod lifecycle;
+pub mod record;
+pub mod store;
+pub mod streams;
+pub mod view;
+
+use drydock_runtime::ApiVersion;
+use drydock_runtime::server::ServerError;
+use drydock_server::containers::*;
+
+use crate::daemon::Daemon;
+use crate::errors::blocking;
+use record::Status;
+
+impl drydock_server::Containers for Daemon {
+    async fn container_create(
+        &self,
+        request: ContainerCreateRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerCreateResponse, ServerError> {
+        let record = create::create(self, request.name.as_deref(), &request.body)?;
+        let container = self.containers.insert(record)?;
+        let record = container.snapshot();
+        lifecycle::publish(self, &record, "create", &[]);
+        Ok(ContainerCreateResponse::Status201(Box::new(
+            drydock_models::ContainerCreateResponse {
+                id: record.id,
+                warnings: Vec::new(),
+            },
+        )))
+    }
+
+    async fn container_start(
+        &self,
+        request: ContainerStartRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerStartResponse, ServerError> {
+        if request
+            .body
+            .as_ref()
+            .is_some_and(|body| body != &Default::default())
+        {
+            return Err(ServerError::bad_request(
+                "starting container with non-empty request body was deprecated since API v1.22 and removed in v1.24",
+            ));
+        }
+        let container = self.containers.get(&request.id)?;
+        lifecycle::start(self, &container).await?;
+        Ok(ContainerStartResponse::Status204)
+    }
+
+    async fn container_stop(
+        &self,
+        request: ContainerStopRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerStopResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        lifecycle::stop(self, &container, request.t).await?;
+        Ok(ContainerStopResponse::Status204)
+    }
+
+    async fn container_restart(
+        &self,
+        request: ContainerRestartRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerRestartResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        lifecycle::restart(self, &container, request.t).await?;
+        Ok(ContainerRestartResponse::Status204)
+    }
+
+    async fn container_kill(
+        &self,
+        request: ContainerKillRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerKillResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let signal = lifecycle::parse_signal(request.signal.as_deref().unwrap_or("KILL"))?;
+        lifecycle::kill(self, &container, signal).await?;
+        Ok(ContainerKillResponse::Status204)
+    }
+
+    async fn container_pause(
+        &self,
+        request: ContainerPauseRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerPauseResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        lifecycle::set_paused(self, &container, true).await?;
+        Ok(ContainerPauseResponse::Status204)
+    }
+
+    async fn container_unpause(
+        &self,
+        request: ContainerUnpauseRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerUnpauseResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        lifecycle::set_paused(self, &container, false).await?;
+        Ok(ContainerUnpauseResponse::Status204)
+    }
+
+    async fn container_wait(
+        &self,
+        request: ContainerWaitRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerWaitResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let condition = request
+            .condition
+            .as_ref()
+            .map(|c| c.as_str().to_owned())
+            .unwrap_or_else(|| "not-running".to_owned());
+        if !matches!(condition.as_str(), "not-running" | "next-exit" | "removed") {
+            return Err(ServerError::bad_request(format!(
+                "invalid condition: \"{condition}\""
+            )));
+        }
+        // The headers go out now, the exit status when the condition holds (the CLI starts
+        // the container only once the wait's headers are in).
+        let daemon = self.clone();
+        let exit = futures_util::stream::once(async move {
+            let status_code = lifecycle::wait(&container, &daemon, &condition).await;
+            drydock_models::ContainerWaitResponse { status_code }
+        });
+        Ok(ContainerWaitResponse::Status200(Box::pin(exit)))
+    }
+
+    async fn container_delete(
+        &self,
+        request: ContainerDeleteRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerDeleteResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        if request.link == Some(true) {
+            return Err(ServerError::bad_request(format!(
+                "Conflict, cannot remove the default link name of the container {}",
+                request.id
+            )));
+        }
+        lifecycle::remove(
+            self,
+            &container,
+            request.force == Some(true),
+            request.v == Some(true),
+        )
+        .await?;
+        Ok(ContainerDeleteResponse::Status204)
+    }
+
+    async fn container_inspect(
+        &self,
+        request: ContainerInspectRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerInspectResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let inspect = view::inspect(self, &container.snapshot())?;
+        Ok(ContainerInspectResponse::Status200(Box::new(inspect)))
+    }
+
+    async fn container_list(
+        &self,
+        request: ContainerListRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerListResponse, ServerError> {
+        let filters = request.filters.unwrap_or_default();
+        filters::validate(&filters)?;
+        let mut records: Vec<_> = self.containers.all().iter().map(|c| c.snapshot()).collect();
+        records.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+        let find = |reference: &str| self.containers.get(reference).map(|c| c.snapshot().created);
+        let mut before = None;
+        for reference in filters.get("before") {
+            before = Some(find(reference)?);
+        }
+        let mut since = None;
+        for reference in filters.get("since") {
+            since = Some(find(reference)?);
+        }
+        let mut ancestors = Vec::new();
+        for reference in filters.get("ancestor") {
+            match self.images.resolve(reference) {
+                Ok(id) => ancestors.push(id.to_string()),
+                Err(_) => ancestors.push(reference.to_owned()),
+            }
+        }
+        let all = request.all == Some(true)
+            || request.limit.is_some_and(|limit| limit > 0)
+            || before.is_some()
+            || since.is_some()
+            || filters.get("status").next().is_some()
+            || filters.get("exited").next().is_some();
+        let limit = request
+            .limit
+            .filter(|limit| *limit > 0)
+            .map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+        let rows: Vec<_> = records
+            .iter()
+            .filter(|r| all || r.state.status.is_running() || r.state.status == Status::Restarting)
+            .filter(|r| filters::matches(&filters, r))
+            .filter(|r| before.is_none_or(|t| r.created < t))
+            .filter(|r| since.is_none_or(|t| r.created > t))
+            .filter(|r| {
+                ancestors.is_empty() || ancestors.iter().any(|a| *a == r.image_id || *a == r.image)
+            })
+            .take(limit.unwrap_or(usize::MAX))
+            .map(view::summary)
+            .collect();
+        Ok(ContainerListResponse::Status200(Box::new(rows)))
+    }
+
+    async fn container_logs(
+        &self,
+        request: ContainerLogsRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerLogsResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let tail = match request.tail.as_deref() {
+            None | Some("all") | Some("") => None,
+            Some(n) => Some(n.parse::<usize>().unwrap_or(usize::MAX)),
+        };
+        let stream = streams::logs(
+            self,
+            &container,
+            streams::LogsRequest {
+                stdout: request.stdout == Some(true),
+                stderr: request.stderr == Some(true),
+                since: request.since,
+                tail,
+                timestamps: request.timestamps == Some(true),
+                follow: request.follow == Some(true),
+            },
+        )
+        .await?;
+        Ok(ContainerLogsResponse::Status200(stream))
+    }
+
+    async fn container_attach(
+        &self,
+        request: ContainerAttachRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerAttachResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let options = streams::AttachOptions {
+            stdin: request.stdin == Some(true),
+            stdout: request.stdout == Some(true),
+            stderr: request.stderr == Some(true),
+            logs: request.logs == Some(true),
+            stream: request.stream == Some(true),
+            detach_keys: request.detach_keys,
+        };
+        let stream = streams::attach(self, &container, options, request.hijack).await?;
+        Ok(ContainerAttachResponse::Status200(stream))
+    }
+
+    async fn container_resize(
+        &self,
+        request: ContainerResizeRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerResizeResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let record = container.snapshot();
+        if !record.state.status.is_running() {
+            return Err(ServerError::conflict(format!(
+                "Container {} is not running",
+                record.id
+            )));
+        }
+        let size = drydock_engine::attach::TerminalSize {
+            height: u16::try_from(request.h).unwrap_or(0),
+            width: u16::try_from(request.w).unwrap_or(0),
+        };
+        let id = record.id.clone();
+        blocking(move || drydock_engine::attach::resize(&id, size)).await?;
+        Ok(ContainerResizeResponse::Status200)
+    }
+
+    async fn container_rename(
+        &self,
+        request: ContainerRenameRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerRenameResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let name = crate::names::validate(&request.name)?;
+        let old = self.containers.rename(&container, name)?;
+        lifecycle::publish(
+            self,
+            &container.snapshot(),
+            "rename",
+            &[("oldName", format!("/{old}"))],
+        );
+        Ok(ContainerRenameResponse::Status204)
+    }
+
+    async fn container_top(
+        &self,
+        request: ContainerTopRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerTopResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let record = container.snapshot();
+        if !record.state.status.is_running() {
+            return Err(ServerError::conflict(format!(
+                "Container {} is not running",
+                record.id
+            )));
+        }
+        let args = request.ps_args.unwrap_or_else(|| "-ef".to_owned());
+        let id = record.id.clone();
+        let engine = self.clone();
+        let output = blocking(move || {
+            let mut command = engine.runtime.runc().command("ps");
+            command.arg(&id).arg("--");
+            command.args(args.split_whitespace());
+            command
+                .output()
+                .map_err(|source| drydock_engine::Error::Io {
+                    context: "run runc ps".to_owned(),
+                    source,
+                })
+        })
+        .await?;
+        if !output.status.success() {
+            return Err(ServerError::internal(format!(
+                "ps: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let titles: Vec<String> = lines
+            .next()
+            .map(|header| header.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let columns = titles.len().max(1);
+        let processes = lines
+            .map(|line| {
+                let mut fields: Vec<String> = line
+                    .splitn(columns, char::is_whitespace)
+                    .map(str::to_owned)
+                    .collect();
+                // splitn on single spaces leaves padding: split properly, keeping the last
+                // column (the command) whole.
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if words.len() >= columns {
+                    fields = words[..columns - 1]
+                        .iter()
+                        .map(|w| (*w).to_owned())
+                        .collect();
+                    fields.push(words[columns - 1..].join(" "));
+                }
+                fields
+            })
+            .collect();
+        Ok(ContainerTopResponse::Status200(Box::new(
+            drydock_models::ContainerTopResponse {
+                titles: Some(titles),
+                processes: Some(processes),
+            },
+        )))
+    }
+
+    async fn container_prune(
+        &self,
+        request: ContainerPruneRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerPruneResponse, ServerError> {
+        let filters = request.filters.unwrap_or_default();
+        for key in filters.keys() {
+            if !matches!(key, "label" | "label!" | "until") {
+                return Err(ServerError::bad_request(format!("Invalid filter '{key}'")));
+            }
+        }
+        let mut deleted = Vec::new();
+        for container in self.containers.all() {
+            let record = container.snapshot();
+            if record.state.status.is_running() || record.state.status == Status::Restarting {
+                continue;
+            }
+            let labels = record.labels();
+            let label_ok = filters
+                .get("label")
+                .all(|label| match label.split_once('=') {
+                    Some((k, v)) => labels.get(k).is_some_and(|x| x == v),
+                    None => labels.contains_key(label),
+                })
+                && filters
+                    .get("label!")
+                    .all(|label| match label.split_once('=') {
+                        Some((k, v)) => labels.get(k).is_none_or(|x| x != v),
+                        None => !labels.contains_key(label),
+                    });
+            if !label_ok {
+                continue;
+            }
+            if lifecycle::remove(self, &container, false, false)
+                .await
+                .is_ok()
+            {
+                deleted.push(record.id);
+            }
+        }
+        self.events.publish(
+            "container",
+            "prune",
+            "",
+            [("reclaimed".to_owned(), "0".to_owned())].into(),
+        );
+        Ok(ContainerPruneResponse::Status200(Box::new(
+            drydock_models::ContainerPruneResponse {
+                containers_deleted: Some(deleted),
+                space_reclaimed: Some(0),
+            },
+        )))
+    }
+}

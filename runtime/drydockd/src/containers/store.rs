@@ -1,0 +1,291 @@
+//! The containers drydockd knows, by id and name, each with its record (kept on disk) and
+//! the signals its waiters listen to.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use drydock_engine::containers::{ContainerRuntime, ContainerState};
+use drydock_engine::durable;
+use drydock_runtime::server::ServerError;
+use tokio::sync::watch;
+
+use super::record::{ContainerRecord, Status};
+
+/// One container: its record, and a counter bumped on every change of its state (start,
+/// exit, removal) for waiters.
+pub struct Container {
+    /// The container's id.
+    pub id: String,
+    record: Mutex<ContainerRecord>,
+    changes: watch::Sender<u64>,
+    /// Attaches made before the next start: the monitor holds the output for them.
+    pub pending_attaches: AtomicUsize,
+    /// How many exits were recorded since the daemon opened (what `next-exit` waits on).
+    pub exits: AtomicU64,
+    /// Serialises start, stop, kill, restart and removal of this container.
+    pub operation: tokio::sync::Mutex<()>,
+    file: PathBuf,
+}
+
+impl Container {
+    fn new(record: ContainerRecord, data_root: &Path) -> Container {
+        Container {
+            id: record.id.clone(),
+            file: ContainerRecord::file(data_root, &record.id),
+            record: Mutex::new(record),
+            changes: watch::channel(0).0,
+            pending_attaches: AtomicUsize::new(0),
+            exits: AtomicU64::new(0),
+            operation: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The record, locked (never across an await).
+    pub fn lock(&self) -> MutexGuard<'_, ContainerRecord> {
+        self.record.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of the record.
+    pub fn snapshot(&self) -> ContainerRecord {
+        self.lock().clone()
+    }
+
+    /// Changes the record, writes it to disk, and wakes the waiters.
+    ///
+    /// # Errors
+    ///
+    /// A 500 when the record cannot be written.
+    pub fn update<T>(
+        &self,
+        change: impl FnOnce(&mut ContainerRecord) -> T,
+    ) -> Result<T, ServerError> {
+        let (result, saved) = {
+            let mut record = self.lock();
+            let result = change(&mut record);
+            (result, durable::write_json_atomically(&self.file, &*record))
+        };
+        self.changes.send_modify(|generation| *generation += 1);
+        saved.map_err(crate::errors::api_error)?;
+        Ok(result)
+    }
+
+    /// A receiver that wakes on the container's next change.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Wakes the waiters without changing the record (the container was removed).
+    pub fn notify(&self) {
+        self.changes.send_modify(|generation| *generation += 1);
+    }
+}
+
+/// Every container, by id; names are unique.
+pub struct ContainerStore {
+    data_root: PathBuf,
+    by_id: Mutex<BTreeMap<String, Arc<Container>>>,
+}
+
+impl ContainerStore {
+    /// Reads every container record under the data root and reconciles it with what the
+    /// runtime knows: a container whose monitor recorded an exit while the daemon was away is
+    /// exited with that code; one whose monitor vanished is exited with 255 (its fate is
+    /// unknown, as dockerd reports containers lost in a crash).
+    ///
+    /// # Errors
+    ///
+    /// When the containers folder cannot be listed.
+    pub fn load(
+        data_root: &Path,
+        runtime: &ContainerRuntime,
+    ) -> drydock_engine::Result<ContainerStore> {
+        let dir = data_root.join("containers");
+        std::fs::create_dir_all(&dir).map_err(|source| io_error("create", &dir, source))?;
+        let mut by_id = BTreeMap::new();
+        let entries = std::fs::read_dir(&dir).map_err(|source| io_error("list", &dir, source))?;
+        for entry in entries.flatten() {
+            let Some(id) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let file = ContainerRecord::file(data_root, &id);
+            let mut record: ContainerRecord = match durable::read_json(&file) {
+                Ok(Some(record)) => record,
+                Ok(None) => continue,
+                Err(e) => {
+                    log::warn!("skipping container {id}: {e}");
+                    continue;
+                }
+            };
+            if record.state.status.is_running() || record.state.status == Status::Restarting {
+                reconcile(&mut record, runtime);
+                if let Err(e) = durable::write_json_atomically(&file, &record) {
+                    log::warn!("cannot save container {id}: {e}");
+                }
+            }
+            by_id.insert(id, Arc::new(Container::new(record, data_root)));
+        }
+        Ok(ContainerStore {
+            data_root: data_root.to_path_buf(),
+            by_id: Mutex::new(by_id),
+        })
+    }
+
+    fn map(&self) -> MutexGuard<'_, BTreeMap<String, Arc<Container>>> {
+        self.by_id.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every container, in no particular order.
+    pub fn all(&self) -> Vec<Arc<Container>> {
+        self.map().values().cloned().collect()
+    }
+
+    /// The container `reference` names: a full id, a name (with or without `/`), or a unique
+    /// id prefix, as dockerd resolves them.
+    ///
+    /// # Errors
+    ///
+    /// 404 `No such container: <reference>`; 400 for an ambiguous prefix.
+    pub fn get(&self, reference: &str) -> Result<Arc<Container>, ServerError> {
+        let map = self.map();
+        if let Some(container) = map.get(reference) {
+            return Ok(Arc::clone(container));
+        }
+        let name = reference.strip_prefix('/').unwrap_or(reference);
+        if let Some(container) = map.values().find(|c| c.lock().name == name) {
+            return Ok(Arc::clone(container));
+        }
+        let mut matches = map
+            .range(reference.to_owned()..)
+            .take_while(|(id, _)| id.starts_with(reference));
+        match (matches.next(), matches.next()) {
+            (Some((_, container)), None) if !reference.is_empty() => Ok(Arc::clone(container)),
+            (Some(_), Some(_)) => Err(ServerError::bad_request(format!(
+                "multiple IDs found with provided prefix: {reference}"
+            ))),
+            _ => Err(ServerError::not_found(format!(
+                "No such container: {reference}"
+            ))),
+        }
+    }
+
+    /// The id of the container called `name`, if any.
+    pub fn id_of_name(&self, name: &str) -> Option<String> {
+        self.map()
+            .values()
+            .find(|c| c.lock().name == name)
+            .map(|c| c.id.clone())
+    }
+
+    /// Adds a new container, refusing a name in use with Docker's 409.
+    ///
+    /// # Errors
+    ///
+    /// 409 when the name is taken; 500 when the record cannot be written.
+    pub fn insert(&self, record: ContainerRecord) -> Result<Arc<Container>, ServerError> {
+        let mut map = self.map();
+        if let Some(other) = map.values().find(|c| c.lock().name == record.name) {
+            return Err(ServerError::conflict(format!(
+                "Conflict. The container name \"/{}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
+                record.name, other.id
+            )));
+        }
+        let container = Arc::new(Container::new(record, &self.data_root));
+        if let Some(dir) = container.file.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| crate::errors::api_error(io_error("create", dir, source)))?;
+        }
+        let record = container.snapshot();
+        durable::write_json_atomically(&container.file, &record)
+            .map_err(crate::errors::api_error)?;
+        map.insert(container.id.clone(), Arc::clone(&container));
+        Ok(container)
+    }
+
+    /// Renames a container, refusing a name in use.
+    ///
+    /// # Errors
+    ///
+    /// 409 when the name is taken.
+    pub fn rename(&self, container: &Container, name: String) -> Result<String, ServerError> {
+        let map = self.map();
+        if let Some(other) = map
+            .values()
+            .find(|c| c.id != container.id && c.lock().name == name)
+        {
+            return Err(ServerError::conflict(format!(
+                "Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
+                other.id
+            )));
+        }
+        container.update(|record| std::mem::replace(&mut record.name, name))
+    }
+
+    /// Forgets a removed container (its folders are already gone) and wakes its waiters.
+    pub fn forget(&self, id: &str) {
+        if let Some(container) = self.map().remove(id) {
+            container.notify();
+        }
+    }
+
+    /// Whether the store still has the container.
+    pub fn contains(&self, id: &str) -> bool {
+        self.map().contains_key(id)
+    }
+
+    /// How many containers are in each state: running, paused, stopped.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut counts = (0, 0, 0);
+        for container in self.map().values() {
+            match container.lock().state.status {
+                Status::Running | Status::Restarting => counts.0 += 1,
+                Status::Paused => counts.1 += 1,
+                _ => counts.2 += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// Brings a record that says the container runs in line with what its monitor left.
+fn reconcile(record: &mut ContainerRecord, runtime: &ContainerRuntime) {
+    match runtime.state(&record.id) {
+        Ok(ContainerState::Running { pid }) => {
+            record.state.pid = pid;
+            let paused = runtime
+                .runc()
+                .state(&record.id)
+                .is_ok_and(|state| state.status == "paused");
+            record.state.status = if paused {
+                Status::Paused
+            } else {
+                Status::Running
+            };
+            record.state.monitor_pid =
+                drydock_engine::monitor::monitor_pid(&runtime.state_dir(&record.id)).unwrap_or(0);
+        }
+        Ok(ContainerState::Exited(exit)) => {
+            record.state.status = Status::Exited;
+            record.state.exit_code = exit.exit_code;
+            record.state.finished_at = Some(exit.finished_at);
+            record.state.pid = 0;
+            record.state.monitor_pid = 0;
+        }
+        Ok(ContainerState::Lost) | Err(_) => {
+            record.state.status = Status::Exited;
+            record.state.exit_code = 255;
+            record.state.finished_at = Some(drydock_engine::timestamp::Timestamp::now());
+            record.state.pid = 0;
+            record.state.monitor_pid = 0;
+        }
+    }
+}
+
+/// An engine I/O error naming what was done to which path.
+fn io_error(action: &str, path: &Path, source: std::io::Error) -> drydock_engine::Error {
+    drydock_engine::Error::Io {
+        context: format!("{action} {}", path.display()),
+        source,
+    }
+}
