@@ -513,13 +513,14 @@ fn attachments_ids_rules_and_proxies_survive_reopening_the_networks() {
     assert_eq!(read_line(), "hello\n");
     server.join().expect("the server ends");
 
-    // A proxy that died is started again on the same port.
+    // A proxy that died is started again on the same port, once its sockets are closed
+    // (its threads may still be closing them while its zombie leader shows it dead).
     // SAFETY: kill(2) has no memory-safety preconditions; the pid is the test's proxy.
     unsafe { libc::kill(pid, libc::SIGKILL) };
     let deadline = Instant::now() + READY_TIMEOUT;
     while proxy_pid(reopened, &id).is_some() {
         assert!(Instant::now() < deadline, "the proxy survived SIGKILL");
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(1));
     }
     reopened.revive_proxies().expect("revives");
     let revived = proxy_pid(reopened, &id).expect("a new proxy");

@@ -671,9 +671,13 @@ impl Networks {
                     host_port: binding.host_port,
                 })
                 .collect();
-            results.push(self.bind_ports(&requests).and_then(|(bindings, sockets)| {
-                self.start_proxy(&attachment.container_id, endpoint.ip, &bindings, &sockets)
-            }));
+            // A proxy that died may still be closing its sockets: it is waited for first.
+            let revived = proxy::stop(&spec_path)
+                .and_then(|()| self.bind_ports(&requests))
+                .and_then(|(bindings, sockets)| {
+                    self.start_proxy(&attachment.container_id, endpoint.ip, &bindings, &sockets)
+                });
+            results.push(revived);
         }
         results.into_iter().collect::<Result<Vec<()>>>().map(drop)
     }

@@ -106,19 +106,45 @@ pub fn launch(command: &ProxyCommand, spec_path: &Path, spec: &ProxySpec) -> Res
     }
 }
 
-/// The pid of the live proxy of `spec_path`: its pid file names a process that is not a
-/// zombie and whose command line names the spec file (so a recycled pid does not count).
-pub fn running_pid(spec_path: &Path) -> Option<i32> {
-    let pid: i32 = fs::read_to_string(pid_file(spec_path))
+/// The pid the proxy of `spec_path` wrote.
+fn recorded_pid(spec_path: &Path) -> Option<i32> {
+    fs::read_to_string(pid_file(spec_path))
         .ok()?
         .trim()
         .parse()
-        .ok()?;
+        .ok()
+}
+
+/// The state letter of a task (`R`, `S`, `Z`, ...) from its `stat` file.
+fn task_state(stat_path: &str) -> Option<char> {
+    let stat = fs::read_to_string(stat_path).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// How many threads of `pid` have not exited yet. A process's descriptors (a proxy's sockets)
+/// are closed once this is 0, even while its zombie waits for its parent.
+fn live_threads(pid: i32) -> usize {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            let stat = format!(
+                "/proc/{pid}/task/{}/stat",
+                task.file_name().to_string_lossy()
+            );
+            !matches!(task_state(&stat), None | Some('Z' | 'X'))
+        })
+        .count()
+}
+
+/// The pid of the live proxy of `spec_path`: its pid file names a process that is not a
+/// zombie and whose command line names the spec file (so a recycled pid does not count).
+pub fn running_pid(spec_path: &Path) -> Option<i32> {
+    let pid = recorded_pid(spec_path)?;
     let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let zombie = stat
-        .rsplit_once(')')
-        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+    let zombie = task_state(&format!("/proc/{pid}/stat")) == Some('Z');
     let wanted = spec_path.as_os_str().as_encoded_bytes();
     let named = cmdline
         .split(|&b| b == 0)
@@ -126,20 +152,29 @@ pub fn running_pid(spec_path: &Path) -> Option<i32> {
     (!zombie && named).then_some(pid)
 }
 
-/// Kills the proxy of `spec_path`, waits until it is gone (its sockets closed with it) and
-/// removes its files. A proxy that is not running is already stopped.
+/// Kills the proxy of `spec_path`, waits until every thread of it has exited (so its sockets
+/// are closed and its ports free) and removes its files. A proxy that is not running is
+/// already stopped; one that is dying is waited for.
 ///
 /// # Errors
 ///
 /// [`Error::Network`] when it is still alive after the kill; [`Error::Io`] when its files
 /// cannot be removed.
 pub fn stop(spec_path: &Path) -> Result<()> {
-    if let Some(pid) = running_pid(spec_path) {
+    let running = running_pid(spec_path);
+    if let Some(pid) = running {
         // SAFETY: kill(2) has no memory-safety preconditions; the pid was just checked to be
         // this spec's proxy.
         unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    // A proxy killed just now, or one that died on its own and whose zombie leader waits for
+    // its parent while its other threads still close the sockets.
+    let dying = running.or_else(|| {
+        recorded_pid(spec_path).filter(|pid| task_state(&format!("/proc/{pid}/stat")) == Some('Z'))
+    });
+    if let Some(pid) = dying {
         let deadline = Instant::now() + STOP_TIMEOUT;
-        while running_pid(spec_path).is_some() {
+        while live_threads(pid) > 0 {
             if Instant::now() >= deadline {
                 return Err(Error::Network(format!(
                     "the port proxy {pid} ({}) is still alive {STOP_TIMEOUT:?} after SIGKILL",
