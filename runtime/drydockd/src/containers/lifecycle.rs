@@ -164,7 +164,7 @@ pub fn watch_exit(daemon: Daemon, container: Arc<Container>, monitor_pid: i32) {
 }
 
 /// Resolves once the process `pid` has exited (at once when it is gone already).
-async fn wait_for_process(pid: i32) {
+pub async fn wait_for_process(pid: i32) {
     if pid <= 0 {
         return;
     }
@@ -567,6 +567,7 @@ pub async fn remove(
         return Err(e);
     }
     daemon.containers.forget(&record.id);
+    daemon.execs.forget_container(&record.id);
     publish(daemon, &record, "destroy", &[]);
     Ok(())
 }

@@ -313,7 +313,7 @@ impl drydock_server::Containers for Daemon {
         let engine = self.clone();
         let output = blocking(move || {
             let mut command = engine.runtime.runc().command("ps");
-            command.arg(&id).arg("--");
+            command.arg(&id);
             command.args(args.split_whitespace());
             command
                 .output()

@@ -24,7 +24,7 @@ use crate::errors::blocking;
 const FOLLOW_INTERVAL: Duration = Duration::from_millis(50);
 
 /// A byte stream fed by a task through a channel.
-fn channel_stream() -> (mpsc::Sender<Bytes>, ByteStream) {
+pub fn channel_stream() -> (mpsc::Sender<Bytes>, ByteStream) {
     let (sender, receiver) = mpsc::channel::<Bytes>(64);
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|bytes| (Ok(bytes), receiver))
@@ -172,12 +172,18 @@ pub struct AttachOptions {
     pub detach_keys: Option<String>,
 }
 
+/// The detach keys when none are given (an empty value means these too).
+pub const DEFAULT_DETACH_KEYS: &str = "ctrl-p,ctrl-q";
+
 /// Parses Docker's detach-key syntax (`ctrl-p,ctrl-q`, `a`, `ctrl-@`) into bytes.
 ///
 /// # Errors
 ///
 /// 400 for a key Docker does not accept.
 pub fn parse_detach_keys(text: &str) -> Result<Vec<u8>, ServerError> {
+    if text.is_empty() {
+        return parse_detach_keys(DEFAULT_DETACH_KEYS);
+    }
     let bad = || ServerError::bad_request(format!("Invalid detach keys ({text}) provided"));
     let mut keys = Vec::new();
     for key in text.split(',') {
@@ -226,7 +232,7 @@ pub async fn attach(
             "You cannot attach to a restarting container, wait until it is running",
         ));
     }
-    let detach_keys = parse_detach_keys(options.detach_keys.as_deref().unwrap_or("ctrl-p,ctrl-q"))?;
+    let detach_keys = parse_detach_keys(options.detach_keys.as_deref().unwrap_or(DEFAULT_DETACH_KEYS))?;
     let tty = record.config.tty;
     let replay = if options.logs {
         let path = daemon.runtime.log_path(&record.id);
@@ -265,76 +271,101 @@ pub async fn attach(
             stdout: options.stdout,
             stderr: options.stderr,
         };
-        let id = container.id.clone();
-        let Ok(Ok(socket)) =
-            tokio::task::spawn_blocking(move || attach::connect(&id, request)).await
-        else {
-            return;
-        };
-        let _ = socket.set_nonblocking(true);
-        let Ok(socket) = tokio::net::UnixStream::from_std(socket) else {
-            return;
-        };
-        let (mut from_container, mut to_container) = socket.into_split();
         publish(&daemon, &container.snapshot(), "attach", &[]);
-        let (detached_tx, mut detached_rx) = tokio::sync::oneshot::channel::<()>();
-        if options.stdin {
-            tokio::spawn(async move {
-                let Some(mut input) = hijack.input().await else {
-                    return;
-                };
-                let mut buffer = vec![0_u8; 32 * 1024];
-                let mut matched = 0;
-                loop {
-                    let count = match input.read(&mut buffer).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(count) => count,
-                    };
-                    let mut forward = Vec::with_capacity(count);
-                    let mut detached = false;
-                    for &byte in &buffer[..count] {
-                        if !detach_keys.is_empty() && byte == detach_keys[matched] {
-                            matched += 1;
-                            if matched == detach_keys.len() {
-                                detached = true;
-                                break;
-                            }
-                            continue;
-                        }
-                        forward.extend_from_slice(&detach_keys[..matched]);
-                        matched = 0;
-                        forward.push(byte);
-                    }
-                    if to_container.write_all(&forward).await.is_err() {
-                        break;
-                    }
-                    if detached {
-                        let _ = detached_tx.send(());
-                        return;
-                    }
-                }
-                let _ = to_container.shutdown().await;
-            });
-        }
-        let mut buffer = vec![0_u8; 32 * 1024];
-        loop {
-            tokio::select! {
-                read = from_container.read(&mut buffer) => match read {
-                    Ok(0) | Err(_) => break,
-                    Ok(count) => {
-                        if sender.send(Bytes::copy_from_slice(&buffer[..count])).await.is_err() {
-                            break;
-                        }
-                    }
-                },
-                Ok(()) = &mut detached_rx => {
-                    publish(&daemon, &container.snapshot(), "detach", &[]);
-                    break;
-                }
-            }
+        let input = options.stdin.then_some(hijack);
+        if relay(&container.id, request, input, detach_keys, &sender).await == Relayed::Detached {
+            publish(&daemon, &container.snapshot(), "detach", &[]);
         }
     });
     Ok(stream)
+}
+
+/// How a relay ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Relayed {
+    /// The process's output ended (it exited), or the client went away.
+    Ended,
+    /// The client typed the detach keys.
+    Detached,
+    /// The monitor's attach socket could not be reached.
+    Unreachable,
+}
+
+/// Connects to the attach socket `name` (a container's or an exec's monitor) and relays:
+/// its output to `sender`, the client's `input` (when given) to the process's stdin until
+/// the `detach_keys`, which end the relay without touching the process.
+pub async fn relay(
+    name: &str,
+    request: AttachRequest,
+    input: Option<Hijack>,
+    detach_keys: Vec<u8>,
+    sender: &mpsc::Sender<Bytes>,
+) -> Relayed {
+    let name = name.to_owned();
+    let Ok(Ok(socket)) = tokio::task::spawn_blocking(move || attach::connect(&name, request)).await
+    else {
+        return Relayed::Unreachable;
+    };
+    if socket.set_nonblocking(true).is_err() {
+        return Relayed::Unreachable;
+    }
+    let Ok(socket) = tokio::net::UnixStream::from_std(socket) else {
+        return Relayed::Unreachable;
+    };
+    let (mut from_process, mut to_process) = socket.into_split();
+    let (detached_tx, mut detached_rx) = tokio::sync::oneshot::channel::<()>();
+    if let Some(hijack) = input {
+        tokio::spawn(async move {
+            let Some(mut input) = hijack.input().await else {
+                return;
+            };
+            let mut buffer = vec![0_u8; 32 * 1024];
+            let mut matched = 0;
+            loop {
+                let count = match input.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(count) => count,
+                };
+                let mut forward = Vec::with_capacity(count);
+                let mut detached = false;
+                for &byte in &buffer[..count] {
+                    if !detach_keys.is_empty() && byte == detach_keys[matched] {
+                        matched += 1;
+                        if matched == detach_keys.len() {
+                            detached = true;
+                            break;
+                        }
+                        continue;
+                    }
+                    forward.extend_from_slice(&detach_keys[..matched]);
+                    matched = 0;
+                    forward.push(byte);
+                }
+                if to_process.write_all(&forward).await.is_err() {
+                    break;
+                }
+                if detached {
+                    let _ = detached_tx.send(());
+                    return;
+                }
+            }
+            let _ = to_process.shutdown().await;
+        });
+    }
+    let mut buffer = vec![0_u8; 32 * 1024];
+    loop {
+        tokio::select! {
+            read = from_process.read(&mut buffer) => match read {
+                Ok(0) | Err(_) => return Relayed::Ended,
+                Ok(count) => {
+                    if sender.send(Bytes::copy_from_slice(&buffer[..count])).await.is_err() {
+                        return Relayed::Ended;
+                    }
+                }
+            },
+            Ok(()) = &mut detached_rx => return Relayed::Detached,
+        }
+    }
 }
 
 /// Waits until the container runs (or ran: its monitor holds the output for this attach);
@@ -361,6 +392,7 @@ mod tests {
     #[test]
     fn detach_keys_parse_as_docker_writes_them() {
         assert_eq!(parse_detach_keys("ctrl-p,ctrl-q").ok(), Some(vec![16, 17]));
+        assert_eq!(parse_detach_keys("").ok(), Some(vec![16, 17]));
         assert_eq!(parse_detach_keys("a,ctrl-@").ok(), Some(vec![b'a', 0]));
         assert!(parse_detach_keys("ctrl-1").is_err());
         assert!(parse_detach_keys("abc").is_err());

@@ -4,7 +4,6 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,89 +12,9 @@ use drydock_engine::digest::Digest;
 use drydock_engine::images::{ImageStore, ImportOptions};
 use drydock_engine::rootfs;
 
-/// Debian's statically linked busybox (package `busybox-static`).
-const BUSYBOX: &str = "/bin/busybox";
-
-/// A tar of a minimal busybox root filesystem: `/bin/busybox` with a symlink per applet,
-/// `/etc/passwd` and `/etc/group` holding root, and the usual empty folders.
-pub fn busybox_rootfs() -> Vec<u8> {
-    let busybox = fs::read(BUSYBOX)
-        .unwrap_or_else(|e| panic!("cannot read {BUSYBOX}: {e} (install Debian's busybox-static)"));
-    let listed = Command::new(BUSYBOX)
-        .arg("--list")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {BUSYBOX} --list: {e}"));
-    assert!(listed.status.success(), "{BUSYBOX} --list failed");
-    let applets = String::from_utf8_lossy(&listed.stdout).into_owned();
-    let mut archive = tar::Builder::new(Vec::new());
-    for (dir, mode) in [
-        ("bin", 0o755),
-        ("dev", 0o755),
-        ("etc", 0o755),
-        ("proc", 0o555),
-        ("root", 0o700),
-        ("sys", 0o555),
-        ("tmp", 0o1777),
-        ("var", 0o755),
-    ] {
-        append(&mut archive, tar::EntryType::Directory, dir, mode, &[]);
-    }
-    append(
-        &mut archive,
-        tar::EntryType::Regular,
-        "bin/busybox",
-        0o755,
-        &busybox,
-    );
-    for applet in applets.lines().map(str::trim) {
-        if applet.is_empty() || applet == "busybox" || applet.contains('/') {
-            continue;
-        }
-        let mut header = header(tar::EntryType::Symlink, 0o777, 0);
-        archive
-            .append_link(&mut header, format!("bin/{applet}"), "busybox")
-            .expect("a symlink entry");
-    }
-    append(
-        &mut archive,
-        tar::EntryType::Regular,
-        "etc/passwd",
-        0o644,
-        b"root:x:0:0:root:/root:/bin/sh\n",
-    );
-    append(
-        &mut archive,
-        tar::EntryType::Regular,
-        "etc/group",
-        0o644,
-        b"root:x:0:\n",
-    );
-    archive.into_inner().expect("the archive finishes")
-}
-
-fn append(
-    archive: &mut tar::Builder<Vec<u8>>,
-    kind: tar::EntryType,
-    path: &str,
-    mode: u32,
-    data: &[u8],
-) {
-    let mut header = header(kind, mode, data.len() as u64);
-    archive
-        .append_data(&mut header, path, data)
-        .expect("an archive entry");
-}
-
-fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
-    let mut header = tar::Header::new_gnu();
-    header.set_entry_type(kind);
-    header.set_mode(mode);
-    header.set_size(size);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_mtime(0);
-    header
-}
+mod rootfs_tar;
+pub use rootfs_tar::busybox_rootfs;
+use rootfs_tar::append;
 
 /// The monitor binary built with these tests.
 const MONITOR: &str = env!("CARGO_BIN_EXE_drydock-monitor");
