@@ -77,7 +77,8 @@ impl ExecStore {
 
     /// Forgets the execs of a removed container.
     pub fn forget_container(&self, container_id: &str) {
-        self.map().retain(|_, exec| exec.container_id != container_id);
+        self.map()
+            .retain(|_, exec| exec.container_id != container_id);
     }
 }
 
@@ -145,7 +146,12 @@ impl drydock_server::Exec for Daemon {
         let container = self.containers.get(&container_id)?;
         container.update(|record| record.exec_ids.push(exec.id.clone()))?;
         let action = exec_action("exec_create", &exec);
-        publish(self, &container.snapshot(), &action, &[("execID", exec.id.clone())]);
+        publish(
+            self,
+            &container.snapshot(),
+            &action,
+            &[("execID", exec.id.clone())],
+        );
         Ok(ContainerExecResponse::Status201(Box::new(IdResponse {
             id: exec.id,
         })))
@@ -174,8 +180,11 @@ impl drydock_server::Exec for Daemon {
         });
         let attached = !detach && (exec.attach_stdout || exec.attach_stderr || exec.attach_stdin);
         let engine = self.clone();
-        let (container_id, exec_id, config) =
-            (exec.container_id.clone(), exec.id.clone(), exec.config.clone());
+        let (container_id, exec_id, config) = (
+            exec.container_id.clone(),
+            exec.id.clone(),
+            exec.config.clone(),
+        );
         let open_stdin = exec.attach_stdin && !detach;
         let launched = blocking(move || {
             engine.runtime.exec(
@@ -201,7 +210,12 @@ impl drydock_server::Exec for Daemon {
         self.execs.update(&exec.id, |e| e.pid = launched.pid);
         if let Ok(container) = self.containers.get(&exec.container_id) {
             let action = exec_action("exec_start", &exec);
-            publish(self, &container.snapshot(), &action, &[("execID", exec.id.clone())]);
+            publish(
+                self,
+                &container.snapshot(),
+                &action,
+                &[("execID", exec.id.clone())],
+            );
         }
         let exited = watch_exec_exit(self.clone(), exec.clone(), launched.monitor_pid);
         let (sender, stream) = channel_stream();

@@ -49,7 +49,10 @@ async fn state(client: &Client, id: &str) -> (String, i64, bool) {
         .unwrap_or_else(|e| panic!("inspect {id}: {e}"));
     let state = inspect.state.expect("inspect has a state");
     (
-        state.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        state
+            .status
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
         state.exit_code.unwrap_or(-1),
         state.running.unwrap_or(false),
     )
@@ -113,11 +116,19 @@ async fn the_generated_client_drives_a_container_lifecycle_at_every_version() {
         let id = create(
             &client,
             &name,
-            &["sh", "-c", "echo started; trap 'echo stopping; exit 7' TERM; while true; do sleep 0.1; done"],
+            &[
+                "sh",
+                "-c",
+                "echo started; trap 'echo stopping; exit 7' TERM; while true; do sleep 0.1; done",
+            ],
             HostConfig::default(),
         )
         .await;
-        assert_eq!(state(&client, &name).await, ("created".to_owned(), 0, false), "at {version}");
+        assert_eq!(
+            state(&client, &name).await,
+            ("created".to_owned(), 0, false),
+            "at {version}"
+        );
         client
             .container_start(ContainerStartParams {
                 id: name.clone(),
@@ -127,7 +138,10 @@ async fn the_generated_client_drives_a_container_lifecycle_at_every_version() {
             .unwrap_or_else(|e| panic!("start at {version}: {e}"));
         assert_eq!(state(&client, &id).await.0, "running", "at {version}");
         assert!(
-            eventually(Duration::from_secs(10), async || logs(&client, &id).await.contains("started")).await,
+            eventually(Duration::from_secs(10), async || logs(&client, &id)
+                .await
+                .contains("started"))
+            .await,
             "the container's first line is logged at {version}"
         );
         let listed = client
@@ -156,8 +170,15 @@ async fn the_generated_client_drives_a_container_lifecycle_at_every_version() {
             })
             .await
             .unwrap_or_else(|e| panic!("stop at {version}: {e}"));
-        assert_eq!(state(&client, &id).await, ("exited".to_owned(), 7, false), "at {version}");
-        assert!(logs(&client, &id).await.contains("stopping"), "at {version}");
+        assert_eq!(
+            state(&client, &id).await,
+            ("exited".to_owned(), 7, false),
+            "at {version}"
+        );
+        assert!(
+            logs(&client, &id).await.contains("stopping"),
+            "at {version}"
+        );
         client
             .container_restart(ContainerRestartParams {
                 id: id.clone(),
@@ -173,7 +194,11 @@ async fn the_generated_client_drives_a_container_lifecycle_at_every_version() {
             })
             .await
             .unwrap_or_else(|e| panic!("kill at {version}: {e}"));
-        assert_eq!(wait(&client, &id).await, 137, "SIGKILL exits with 137 at {version}");
+        assert_eq!(
+            wait(&client, &id).await,
+            137,
+            "SIGKILL exits with 137 at {version}"
+        );
         client
             .container_delete(ContainerDeleteParams {
                 id: id.clone(),
@@ -188,7 +213,11 @@ async fn the_generated_client_drives_a_container_lifecycle_at_every_version() {
             })
             .await;
         match gone {
-            Err(Error::Daemon { status: 404, message, .. }) => {
+            Err(Error::Daemon {
+                status: 404,
+                message,
+                ..
+            }) => {
                 assert_eq!(message, format!("No such container: {id}"), "at {version}")
             }
             other => panic!("a removed container is a 404 at {version}: {other:?}"),
@@ -204,11 +233,21 @@ async fn containers_outlive_a_crash_of_the_engine_and_lose_no_log_line() {
     let counter = create(
         &client,
         "counter",
-        &["sh", "-c", "i=0; while true; do echo $i; i=$((i+1)); sleep 0.02; done"],
+        &[
+            "sh",
+            "-c",
+            "i=0; while true; do echo $i; i=$((i+1)); sleep 0.02; done",
+        ],
         HostConfig::default(),
     )
     .await;
-    let short = create(&client, "short", &["sh", "-c", "sleep 1; exit 5"], HostConfig::default()).await;
+    let short = create(
+        &client,
+        "short",
+        &["sh", "-c", "sleep 1; exit 5"],
+        HostConfig::default(),
+    )
+    .await;
     for id in [&counter, &short] {
         client
             .container_start(ContainerStartParams {
@@ -219,7 +258,12 @@ async fn containers_outlive_a_crash_of_the_engine_and_lose_no_log_line() {
             .expect("the container starts");
     }
     assert!(
-        eventually(Duration::from_secs(10), async || logs(&client, &counter).await.lines().count() > 5).await,
+        eventually(Duration::from_secs(10), async || logs(&client, &counter)
+            .await
+            .lines()
+            .count()
+            > 5)
+        .await,
         "the counter logs"
     );
     daemon.crash();
@@ -227,7 +271,11 @@ async fn containers_outlive_a_crash_of_the_engine_and_lose_no_log_line() {
     std::thread::sleep(Duration::from_millis(1500));
     daemon.spawn();
     let client = daemon.client("1.33").await;
-    assert_eq!(state(&client, &counter).await.0, "running", "the counter still runs");
+    assert_eq!(
+        state(&client, &counter).await.0,
+        "running",
+        "the counter still runs"
+    );
     assert_eq!(
         state(&client, &short).await,
         ("exited".to_owned(), 5, false),
@@ -241,8 +289,15 @@ async fn containers_outlive_a_crash_of_the_engine_and_lose_no_log_line() {
         .await
         .expect("the restarted engine stops a container started before the crash");
     let text = logs(&client, &counter).await;
-    let numbers: Vec<u64> = text.lines().map(|l| l.trim().parse().expect("a number")).collect();
-    assert!(numbers.len() > 50, "the counter ran through the crash: {} lines", numbers.len());
+    let numbers: Vec<u64> = text
+        .lines()
+        .map(|l| l.trim().parse().expect("a number"))
+        .collect();
+    assert!(
+        numbers.len() > 50,
+        "the counter ran through the crash: {} lines",
+        numbers.len()
+    );
     for (index, number) in numbers.iter().enumerate() {
         assert_eq!(*number, index as u64, "no log line is lost or repeated");
     }

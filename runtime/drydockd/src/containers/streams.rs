@@ -232,7 +232,12 @@ pub async fn attach(
             "You cannot attach to a restarting container, wait until it is running",
         ));
     }
-    let detach_keys = parse_detach_keys(options.detach_keys.as_deref().unwrap_or(DEFAULT_DETACH_KEYS))?;
+    let detach_keys = parse_detach_keys(
+        options
+            .detach_keys
+            .as_deref()
+            .unwrap_or(DEFAULT_DETACH_KEYS),
+    )?;
     let tty = record.config.tty;
     let replay = if options.logs {
         let path = daemon.runtime.log_path(&record.id);

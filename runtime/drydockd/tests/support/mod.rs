@@ -113,7 +113,11 @@ impl DaemonProcess {
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 panic!("drydockd exited with {status}: {}", self.log());
             }
-            assert!(Instant::now() < deadline, "drydockd did not listen: {}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "drydockd did not listen: {}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -167,7 +171,10 @@ impl DaemonProcess {
                 id = status;
             }
         }
-        assert!(id.starts_with("sha256:"), "the import reports the image id: {id}");
+        assert!(
+            id.starts_with("sha256:"),
+            "the import reports the image id: {id}"
+        );
         id
     }
 }
@@ -178,9 +185,19 @@ impl Drop for DaemonProcess {
         // The daemon leaves containers running on purpose: kill them, their monitors and
         // proxies, and every mount under the folder.
         let runc_root = self.exec_root().join("runc");
-        if let Ok(out) = Command::new("runc").arg("--root").arg(&runc_root).arg("list").arg("-q").output() {
+        if let Ok(out) = Command::new("runc")
+            .arg("--root")
+            .arg(&runc_root)
+            .arg("list")
+            .arg("-q")
+            .output()
+        {
             for id in String::from_utf8_lossy(&out.stdout).lines() {
-                let _ = Command::new("runc").arg("--root").arg(&runc_root).args(["delete", "-f", id]).status();
+                let _ = Command::new("runc")
+                    .arg("--root")
+                    .arg(&runc_root)
+                    .args(["delete", "-f", id])
+                    .status();
             }
         }
         kill_processes_under(&self.dir);
@@ -196,12 +213,20 @@ impl Drop for DaemonProcess {
 /// Kills every process whose command line names `dir` (monitors, proxies).
 fn kill_processes_under(dir: &Path) {
     let wanted = dir.as_os_str().as_encoded_bytes();
-    let Ok(entries) = std::fs::read_dir("/proc") else { return };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
             continue;
         };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
         if cmdline.windows(wanted.len()).any(|w| w == wanted) {
             // SAFETY: kill(2) has no memory-safety preconditions.
             unsafe { libc::kill(pid, libc::SIGKILL) };
@@ -211,7 +236,9 @@ fn kill_processes_under(dir: &Path) {
 
 /// Unmounts every mount point under `dir`, deepest first.
 fn unmount_under(dir: &Path) {
-    let Ok(mounts) = std::fs::read_to_string("/proc/self/mountinfo") else { return };
+    let Ok(mounts) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return;
+    };
     let prefix = dir.to_string_lossy().to_string();
     let mut points: Vec<String> = mounts
         .lines()
@@ -220,7 +247,9 @@ fn unmount_under(dir: &Path) {
         .collect();
     points.sort_by_key(|p| std::cmp::Reverse(p.len()));
     for point in points {
-        let Ok(c) = std::ffi::CString::new(point) else { continue };
+        let Ok(c) = std::ffi::CString::new(point) else {
+            continue;
+        };
         // SAFETY: umount2 with a valid C string.
         unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
     }

@@ -13,8 +13,8 @@ use drydock_engine::images::{ImageStore, ImportOptions};
 use drydock_engine::rootfs;
 
 mod rootfs_tar;
-pub use rootfs_tar::busybox_rootfs;
 use rootfs_tar::append;
+pub use rootfs_tar::busybox_rootfs;
 
 /// The monitor binary built with these tests.
 const MONITOR: &str = env!("CARGO_BIN_EXE_drydock-monitor");
