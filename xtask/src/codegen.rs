@@ -157,6 +157,15 @@ pub fn docker_outputs(built: &Built) -> Result<Outputs, String> {
         "generated/server",
         drydock_codegen::emit_server(&built.api, "drydock-server").map_err(|e| e.to_string())?,
     );
+    let crates = drydock_codegen::ContractCrates {
+        contract: "drydock-contract",
+        client: "drydock-client",
+        server: "drydock-server",
+    };
+    outputs.add_dir(
+        "generated/contract",
+        drydock_codegen::emit_contract(&built.api, crates).map_err(|e| e.to_string())?,
+    );
     outputs.add_dir("generated/diff", drydock_diff::reports(&built.api));
     Ok(outputs)
 }

@@ -8,7 +8,7 @@
 //! per API area (tag) holds that area's params structs and methods.
 
 mod operation;
-mod plan;
+pub(crate) mod plan;
 
 use std::path::PathBuf;
 

@@ -2,23 +2,19 @@
 //! and on the committed Docker IR.
 //!
 //! `tests/client_golden/widgets.golden` holds every file the emitter writes
-//! for the fixture, each after a `// ==== path ====` line. Run with
-//! `DRYDOCK_BLESS=1` to rewrite it after an intended change, then review the
-//! diff. The other tests check one behaviour each on the emitted text.
+//! for the fixture (see `golden_files`). The other tests check one behaviour
+//! each on the emitted text.
+
+mod golden_files;
 
 use std::path::{Path, PathBuf};
 
 use drydock_codegen::{CodegenError, GeneratedFiles, emit_client};
 use drydock_ir::Api;
+use golden_files::{squeeze, widgets};
 
 fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/client_golden")
-}
-
-fn widgets() -> Api {
-    let path = golden_dir().join("widgets.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn emitted(api: &Api) -> GeneratedFiles {
@@ -49,40 +45,10 @@ fn function<'a>(text: &'a str, name: &str) -> &'a str {
     &rest[..end]
 }
 
-/// Text with white space runs collapsed, so checks do not depend on line breaks.
-fn squeeze(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[test]
 fn widgets_client_matches_golden() {
     let files = emitted(&widgets());
-    let mut actual = String::new();
-    for (path, text) in &files {
-        actual.push_str(&format!("// ==== {} ====\n", path.display()));
-        actual.push_str(text);
-    }
-    let path = golden_dir().join("widgets.golden");
-    if std::env::var_os("DRYDOCK_BLESS").is_some() {
-        std::fs::write(&path, &actual).expect("golden file is writable");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with DRYDOCK_BLESS=1)", path.display()));
-    if expected != actual {
-        let line = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(e, a)| e != a)
-            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "{} is stale from line {}:\nexpected: {:?}\nactual:   {:?}\n(run with DRYDOCK_BLESS=1 to accept)",
-            path.display(),
-            line + 1,
-            expected.lines().nth(line),
-            actual.lines().nth(line)
-        );
-    }
+    golden_files::check(&golden_dir().join("widgets.golden"), &files);
 }
 
 #[test]

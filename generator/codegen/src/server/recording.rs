@@ -193,6 +193,44 @@ impl ServerPlan {
                 Box::pin(futures_util::stream::iter([Ok(bytes::Bytes::from(bytes))]))
             }
 
+            /// Where `got` first differs from `want`, as a path into them with
+            /// the two values there (`.HostConfig.Init: got true, want false`),
+            /// or `None` when they are equal: a contract test's message when
+            /// what the server decoded, or what a client received, is not what
+            /// it expects.
+            pub fn first_difference(got: &serde_json::Value, want: &serde_json::Value) -> Option<String> {
+                difference_at(got, want, "")
+            }
+
+            fn difference_at(got: &serde_json::Value, want: &serde_json::Value, path: &str) -> Option<String> {
+                use serde_json::Value;
+                match (got, want) {
+                    (Value::Object(g), Value::Object(w)) => {
+                        for (key, wv) in w {
+                            let here = format!("{path}.{key}");
+                            match g.get(key) {
+                                None => return Some(format!("{here} missing (want {wv})")),
+                                Some(gv) => {
+                                    if let Some(difference) = difference_at(gv, wv, &here) {
+                                        return Some(difference);
+                                    }
+                                }
+                            }
+                        }
+                        g.keys()
+                            .find(|k| !w.contains_key(*k))
+                            .map(|k| format!("{path}.{k} unexpected ({})", g[k]))
+                    }
+                    (Value::Array(g), Value::Array(w)) if g.len() == w.len() => g
+                        .iter()
+                        .zip(w)
+                        .enumerate()
+                        .find_map(|(i, (gv, wv))| difference_at(gv, wv, &format!("{path}[{i}]"))),
+                    _ if got == want => None,
+                    _ => Some(format!("{path}: got {got}, want {want}")),
+                }
+            }
+
             #(#impls)*
         }
     }
