@@ -295,6 +295,7 @@ async fn archive_and_export(client: &Client, version: &str, id: &str) {
             id: id.to_owned(),
             path: "/tmp".to_owned(),
             no_overwrite_dir_non_dir: None,
+            copy_uidgid: None,
             body: reqwest::Body::from(tar_with_file("greeting.txt", &text)),
         })
         .await

@@ -1614,6 +1614,10 @@ pub struct PutContainerArchiveParams {
     ///
     /// Query parameter `noOverwriteDirNonDir`. `None` leaves it out.
     pub no_overwrite_dir_non_dir: Option<String>,
+    /// If “1”, “true”, then it will copy UID/GID maps to the dest file or dir
+    ///
+    /// Query parameter `copyUIDGID`. Since API 1.30. `None` leaves it out.
+    pub copy_uidgid: Option<String>,
     /// The input stream must be a tar archive compressed with one of the following algorithms: identity (no compression), gzip, bzip2, xz.
     ///
     /// Sent as it is, as `application/x-tar`.
@@ -1641,6 +1645,15 @@ impl Client {
         &self,
         params: PutContainerArchiveParams,
     ) -> Result<RequestBuilder, Error> {
+        let version = self.connection.version();
+        if params.copy_uidgid.is_some() {
+            crate::require(
+                version,
+                "PutContainerArchive query parameter copyUIDGID",
+                &[(Some(crate::ApiVersion::new(1, 30)), None)],
+                "1.30",
+            )?;
+        }
         let mut request = self
             .connection
             .request(
@@ -1650,6 +1663,9 @@ impl Client {
         let mut query: Vec<(&str, String)> = vec![("path", params.path.to_string())];
         if let Some(value) = &params.no_overwrite_dir_non_dir {
             query.push(("noOverwriteDirNonDir", value.to_string()));
+        }
+        if let Some(value) = &params.copy_uidgid {
+            query.push(("copyUIDGID", value.to_string()));
         }
         if !query.is_empty() {
             request = request.query(&query);

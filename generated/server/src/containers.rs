@@ -39,7 +39,12 @@ pub enum ContainerArchiveResponse {
     /// Status 200.
     ///
     /// no error
-    Status200(drydock_runtime::server::ByteStream),
+    Status200 {
+        /// The body.
+        body: drydock_runtime::server::ByteStream,
+        /// The `X-Docker-Container-Path-Stat` header.
+        x_docker_container_path_stat: String,
+    },
     /// Status 400.
     ///
     /// Bad parameter
@@ -60,12 +65,18 @@ impl ContainerArchiveResponse {
         version: drydock_runtime::ApiVersion,
     ) -> Result<drydock_runtime::server::Reply, drydock_runtime::server::ServerError> {
         match self {
-            Self::Status200(body) => {
-                drydock_runtime::server::Reply::stream(
+            Self::Status200 { body, x_docker_container_path_stat } => {
+                let reply = drydock_runtime::server::Reply::stream(
                     200,
                     drydock_runtime::server::response::TAR,
                     body,
-                )
+                )?;
+                let reply = reply
+                    .with_header(
+                        "X-Docker-Container-Path-Stat",
+                        &x_docker_container_path_stat,
+                    )?;
+                Ok(reply)
             }
             Self::Status400(body) => {
                 drydock_runtime::server::Reply::stream(
@@ -1855,6 +1866,13 @@ pub struct PutContainerArchiveRequest {
     /// If “1”, “true”, or “True” then it will be an error if unpacking the given content would cause an existing directory to be replaced with a non-directory and vice versa.
     #[serde(rename = "noOverwriteDirNonDir", skip_serializing_if = "Option::is_none")]
     pub no_overwrite_dir_non_dir: Option<String>,
+    /// Query parameter `copyUIDGID`.
+    ///
+    /// If “1”, “true”, then it will copy UID/GID maps to the dest file or dir
+    ///
+    /// Since API 1.30.
+    #[serde(rename = "copyUIDGID", skip_serializing_if = "Option::is_none")]
+    pub copy_uidgid: Option<String>,
     /// The body, streamed as it arrives.
     ///
     /// The input stream must be a tar archive compressed with one of the following algorithms: identity (no compression), gzip, bzip2, xz.
@@ -1876,6 +1894,7 @@ impl PutContainerArchiveRequest {
                     "path",
                 ))?,
             no_overwrite_dir_non_dir: request.query().string("noOverwriteDirNonDir"),
+            copy_uidgid: request.query().string("copyUIDGID"),
             body: request.body_stream(),
         })
     }

@@ -403,7 +403,14 @@ impl crate::containers::Containers for Recording {
         let answer = (self.answer)("ContainerArchive", version);
         match answer.status {
             200 => {
-                Ok(containers::ContainerArchiveResponse::Status200(bytes(answer.body)))
+                Ok(containers::ContainerArchiveResponse::Status200 {
+                    body: bytes(answer.body),
+                    x_docker_container_path_stat: answer
+                        .headers
+                        .get("X-Docker-Container-Path-Stat")
+                        .cloned()
+                        .unwrap_or_default(),
+                })
             }
             400 => {
                 Ok(containers::ContainerArchiveResponse::Status400(bytes(answer.body)))

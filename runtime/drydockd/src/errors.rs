@@ -11,6 +11,9 @@ pub fn api_error(error: Error) -> ServerError {
         ErrorKind::NotFound => ServerError::not_found(message),
         ErrorKind::Conflict => ServerError::conflict(message),
         ErrorKind::InvalidInput => ServerError::bad_request(message),
+        ErrorKind::Forbidden => {
+            ServerError::new(drydock_runtime::server::StatusCode::FORBIDDEN, message)
+        }
         ErrorKind::System => {
             log::error!("{message}");
             ServerError::internal(message)

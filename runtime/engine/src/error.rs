@@ -12,6 +12,8 @@ pub enum ErrorKind {
     Conflict,
     /// The caller's input is malformed (400).
     InvalidInput,
+    /// The request would write where writing is not allowed (403).
+    Forbidden,
     /// The machine, the disk or the OCI runtime failed (500).
     System,
 }
@@ -163,6 +165,20 @@ pub enum Error {
     /// `port is already allocated`, a 500 in dockerd too) or the port proxy failed.
     #[error("{0}")]
     Network(String),
+    /// A path does not exist in a container (Docker's text).
+    #[error("Could not find the file {path} in container {container}")]
+    NoSuchPath {
+        /// The path as the caller gave it.
+        path: String,
+        /// The container as the caller named it.
+        container: String,
+    },
+    /// A path or an archive for a container's files is refused (Docker's text).
+    #[error("{0}")]
+    InvalidArchivePath(String),
+    /// A container path is on a read-only root file system or volume (Docker's text).
+    #[error("{0}")]
+    ReadOnlyPath(String),
     /// A JSON document written by the engine itself could not be read back.
     #[error("cannot read {path}: {source}")]
     StateJson {
@@ -182,7 +198,8 @@ impl Error {
             | Error::NoSuchContainer(_)
             | Error::NoSuchVolume { .. }
             | Error::NoSuchVolumeDriver { .. }
-            | Error::NoSuchNetwork(_) => ErrorKind::NotFound,
+            | Error::NoSuchNetwork(_)
+            | Error::NoSuchPath { .. } => ErrorKind::NotFound,
             Error::ImageConflict(_)
             | Error::ContainerConflict(_)
             | Error::VolumeInUse { .. }
@@ -197,7 +214,9 @@ impl Error {
             | Error::InvalidContainerConfig(_)
             | Error::InvalidVolume { .. }
             | Error::InvalidHostConfig(_)
-            | Error::InvalidNetworkConfig(_) => ErrorKind::InvalidInput,
+            | Error::InvalidNetworkConfig(_)
+            | Error::InvalidArchivePath(_) => ErrorKind::InvalidInput,
+            Error::ReadOnlyPath(_) => ErrorKind::Forbidden,
             Error::Io { .. }
             | Error::Spec(_)
             | Error::Mount { .. }

@@ -5,6 +5,9 @@
 //! - [`rootfs`]: container root filesystems as overlayfs mounts of an image's layers.
 //! - [`oci`]: the OCI runtime spec of a container, with Docker's defaults.
 //! - [`runc`]: the real `runc` binary, driven through its command line.
+//! - [`archive`]: a container's files for `docker cp` and `docker export`: stat, tar and
+//!   extract inside its root (a private mount namespace, chrooted), never outside it.
+//! - [`changes`]: what a container changed in its image's files (`docker diff`).
 //! - [`attach`]: attaching to a running container's streams through its monitor.
 //! - [`containers`]: the above put together: start, wait, kill and remove a container.
 //! - [`logs`]: reading a container's json-file log as `docker logs` does.
@@ -20,7 +23,9 @@
 //! Architecture invariant: the engine never parses HTTP and knows nothing of API versions; it
 //! takes and returns typed values, and every failure is an [`Error`] with an [`ErrorKind`].
 
+pub mod archive;
 pub mod attach;
+pub mod changes;
 pub mod containers;
 mod detached;
 pub mod digest;

@@ -1,6 +1,7 @@
 //! The `Containers` area: the generated trait implemented on the engine.
 
 pub mod create;
+pub mod files;
 pub mod filters;
 pub mod lifecycle;
 pub mod record;
@@ -415,5 +416,75 @@ impl drydock_server::Containers for Daemon {
                 space_reclaimed: Some(0),
             },
         )))
+    }
+
+    async fn container_archive_info(
+        &self,
+        request: ContainerArchiveInfoRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerArchiveInfoResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let stat = files::stat(self, &container, request.path, request.id).await?;
+        Ok(ContainerArchiveInfoResponse::Status200 {
+            x_docker_container_path_stat: files::stat_header(&stat)?,
+        })
+    }
+
+    async fn container_archive(
+        &self,
+        request: ContainerArchiveRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerArchiveResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let (stat, tar) = files::archive(self, container, request.path, request.id).await?;
+        Ok(ContainerArchiveResponse::Status200 {
+            body: tar,
+            x_docker_container_path_stat: files::stat_header(&stat)?,
+        })
+    }
+
+    async fn put_container_archive(
+        &self,
+        request: PutContainerArchiveRequest,
+        _version: ApiVersion,
+    ) -> Result<PutContainerArchiveResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let options = drydock_engine::archive::ExtractOptions {
+            no_overwrite_dir_non_dir: files::query_true(
+                request.no_overwrite_dir_non_dir.as_deref(),
+            ),
+            copy_uid_gid: files::query_true(request.copy_uidgid.as_deref()),
+            ..Default::default()
+        };
+        files::extract(
+            self,
+            &container,
+            request.path,
+            request.id,
+            options,
+            request.body,
+        )
+        .await?;
+        Ok(PutContainerArchiveResponse::Status200)
+    }
+
+    async fn container_export(
+        &self,
+        request: ContainerExportRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerExportResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let tar = files::export(self, container).await?;
+        Ok(ContainerExportResponse::Status200(tar))
+    }
+
+    async fn container_changes(
+        &self,
+        request: ContainerChangesRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerChangesResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let changes = files::changes(self, &container.snapshot()).await?;
+        Ok(ContainerChangesResponse::Status200(changes))
     }
 }

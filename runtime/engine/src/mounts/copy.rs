@@ -18,7 +18,7 @@ const MAX_SYMLINKS: usize = 255;
 
 /// The host path of `path` inside the root file system `root`, with every symlink on the way
 /// resolved as if `root` were `/` (an absolute link restarts at `root`, `..` stops there).
-pub(super) fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf> {
+pub(crate) fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf> {
     let mut pending: Vec<OsString> = components(OsStr::new(path));
     pending.reverse();
     let mut resolved: Vec<OsString> = Vec::new();

@@ -12,8 +12,8 @@
 //! 5. [`MountPlan::release_volumes`] when the container is removed (with `-v`, its anonymous
 //!    volumes go too).
 
-mod copy;
-mod spec;
+pub(crate) mod copy;
+pub(crate) mod spec;
 
 use std::collections::BTreeMap;
 use std::fmt;

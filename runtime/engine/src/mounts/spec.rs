@@ -341,7 +341,7 @@ fn tmpfs_flag_kind(word: &str) -> Option<&'static str> {
 }
 
 /// Go's `path.Clean`: the shortest lexically equal path (`/a/./b/../c/` is `/a/c`).
-pub(super) fn clean_path(path: &str) -> String {
+pub(crate) fn clean_path(path: &str) -> String {
     if path.is_empty() {
         return ".".to_owned();
     }
