@@ -270,7 +270,6 @@ impl drydock_server::Exec for Daemon {
                 pid: Some(i64::from(exec.pid)),
                 can_remove: Some(false),
                 detach_keys: Some(exec.detach_keys.clone()),
-                ..Default::default()
             },
         )))
     }

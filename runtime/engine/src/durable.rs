@@ -9,6 +9,17 @@ use crate::error::{Error, Result};
 /// Writes `bytes` to `path` atomically: a temporary file beside it is written and fsynced,
 /// renamed over `path`, and the folder is fsynced so the rename itself is durable.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace(path, bytes, true)
+}
+
+/// Writes `bytes` to `path` atomically against a crash of the process (a temporary file
+/// renamed over it), without waiting for the disk: for state that can be rebuilt after a
+/// power loss (a container's running state, which its monitor's records tell again).
+pub fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::io("write", path, std::io::ErrorKind::InvalidInput.into()))?;
@@ -22,7 +33,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let written = (|| {
         let mut file = File::create(&temporary)?;
         file.write_all(bytes)?;
-        file.sync_all()
+        if durable { file.sync_all() } else { Ok(()) }
     })();
     if let Err(e) = written {
         let _ = fs::remove_file(&temporary);
@@ -32,7 +43,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&temporary);
         return Err(Error::io("rename into place", path, e));
     }
-    sync_dir(dir)
+    if durable { sync_dir(dir) } else { Ok(()) }
 }
 
 /// Writes `value` as JSON to `path` atomically (see [`write_atomically`]).
@@ -42,6 +53,16 @@ pub fn write_json_atomically<T: serde::Serialize>(path: &Path, value: &T) -> Res
         source,
     })?;
     write_atomically(path, &bytes)
+}
+
+/// Writes `value` as JSON to `path`, atomic against a process crash but not synced to disk
+/// (see [`replace_atomically`]).
+pub fn replace_json_atomically<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let bytes = serde_json::to_vec(value).map_err(|source| Error::StateJson {
+        path: path.display().to_string(),
+        source,
+    })?;
+    replace_atomically(path, &bytes)
 }
 
 /// Reads a JSON document the engine wrote, or `None` when the file does not exist.

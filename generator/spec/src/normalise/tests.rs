@@ -291,7 +291,11 @@ paths:
       responses: {"204": {description: done}}
 "##;
     let api = normalise_yaml(doc).unwrap().api;
-    let body = |id: &str| api.operations[id].request_body.as_ref().unwrap().shapes[0].value.clone();
+    let body = |id: &str| {
+        api.operations[id].request_body.as_ref().unwrap().shapes[0]
+            .value
+            .clone()
+    };
     assert_eq!(body("Import").kind, BodyKind::OctetStream);
     assert_eq!(body("Import").schema, None);
     assert_eq!(body("Note").kind, BodyKind::Text);
