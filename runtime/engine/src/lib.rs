@@ -7,6 +7,7 @@
 //! - [`runc`]: the real `runc` binary, driven through its command line.
 //! - [`archive`]: a container's files for `docker cp` and `docker export`: stat, tar and
 //!   extract inside its root (a private mount namespace, chrooted), never outside it.
+//! - [`cgroups`]: a container's resource use from its cgroups (v1, v2 or both), for stats.
 //! - [`changes`]: what a container changed in its image's files (`docker diff`).
 //! - [`attach`]: attaching to a running container's streams through its monitor.
 //! - [`containers`]: the above put together: start, wait, kill and remove a container.
@@ -25,6 +26,7 @@
 
 pub mod archive;
 pub mod attach;
+pub mod cgroups;
 pub mod changes;
 pub mod containers;
 mod detached;

@@ -139,6 +139,32 @@ impl Runc {
         }
     }
 
+    /// `runc update --resources - <id>`: applies `resources` to the running container's cgroups.
+    pub fn update(&self, id: &str, resources: &crate::cgroups::ResourceUpdate) -> Result<()> {
+        let json = serde_json::to_vec(&resources.to_oci()?)
+            .map_err(|e| self.error("update", id, format!("cannot encode the resources: {e}")))?;
+        let mut child = self
+            .command("update")
+            .args(["--resources", "-", id])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.error("update", id, format!("cannot run: {e}")))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            std::io::Write::write_all(&mut stdin, &json)
+                .map_err(|e| self.error("update", id, format!("cannot send the resources: {e}")))?;
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|e| self.error("update", id, format!("cannot run: {e}")))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        Err(self.error("update", id, stderr))
+    }
+
     /// The ids of the containers runc knows (`runc list`).
     pub fn list(&self) -> Result<Vec<RuncState>> {
         let output = self.run("list", "", ["--format", "json"])?;

@@ -5,6 +5,7 @@ pub mod files;
 pub mod filters;
 pub mod lifecycle;
 pub mod record;
+pub mod stats;
 pub mod store;
 pub mod streams;
 pub mod view;
@@ -486,5 +487,25 @@ impl drydock_server::Containers for Daemon {
         let container = self.containers.get(&request.id)?;
         let changes = files::changes(self, &container.snapshot()).await?;
         Ok(ContainerChangesResponse::Status200(changes))
+    }
+
+    async fn container_stats(
+        &self,
+        request: ContainerStatsRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerStatsResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let frames = stats::stats(self, container, request.stream != Some(false)).await?;
+        Ok(ContainerStatsResponse::Status200(frames))
+    }
+
+    async fn container_update(
+        &self,
+        request: ContainerUpdateRequest,
+        _version: ApiVersion,
+    ) -> Result<ContainerUpdateResponse, ServerError> {
+        let container = self.containers.get(&request.id)?;
+        let updated = stats::update(self, &container, request.body).await?;
+        Ok(ContainerUpdateResponse::Status200(Box::new(updated)))
     }
 }
