@@ -302,3 +302,176 @@ async fn containers_outlive_a_crash_of_the_engine_and_lose_no_log_line() {
         assert_eq!(*number, index as u64, "no log line is lost or repeated");
     }
 }
+
+async fn restart_count(client: &Client, id: &str) -> i64 {
+    client
+        .container_inspect(ContainerInspectParams {
+            id: id.to_owned(),
+            ..ContainerInspectParams::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("inspect {id}: {e}"))
+        .restart_count
+        .unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_policies_and_auto_remove_act_on_exits_as_dockerd_does() {
+    use drydock_client::models::RestartPolicy;
+    let mut daemon = DaemonProcess::start("policies");
+    let client = daemon.client("1.33").await;
+    daemon.import_busybox(&client).await;
+    let policy = |name: &str, retries: i64| HostConfig {
+        restart_policy: Some(RestartPolicy {
+            name: Some(name.into()),
+            maximum_retry_count: Some(retries),
+        }),
+        ..HostConfig::default()
+    };
+    let failing = create(
+        &client,
+        "failing",
+        &["sh", "-c", "exit 3"],
+        policy("on-failure", 2),
+    )
+    .await;
+    let always = create(&client, "always", &["sleep", "1000"], policy("always", 0)).await;
+    let removed = create(
+        &client,
+        "removed",
+        &["true"],
+        HostConfig {
+            auto_remove: Some(true),
+            ..HostConfig::default()
+        },
+    )
+    .await;
+    for id in [&failing, &always, &removed] {
+        client
+            .container_start(ContainerStartParams {
+                id: id.clone(),
+                ..ContainerStartParams::default()
+            })
+            .await
+            .expect("the container starts");
+    }
+    assert!(
+        eventually(Duration::from_secs(15), async || {
+            restart_count(&client, &failing).await == 2
+                && state(&client, &failing).await == ("exited".to_owned(), 3, false)
+        })
+        .await,
+        "on-failure:2 restarts twice, then the container stays exited with its code"
+    );
+    assert!(
+        eventually(Duration::from_secs(10), async || {
+            matches!(
+                client
+                    .container_inspect(ContainerInspectParams {
+                        id: removed.clone(),
+                        ..ContainerInspectParams::default()
+                    })
+                    .await,
+                Err(Error::Daemon { status: 404, .. })
+            )
+        })
+        .await,
+        "an AutoRemove container is gone after its exit"
+    );
+    // An `always` container killed while the engine is down is started again by the engine.
+    let pid = client
+        .container_inspect(ContainerInspectParams {
+            id: always.clone(),
+            ..ContainerInspectParams::default()
+        })
+        .await
+        .expect("inspect")
+        .state
+        .and_then(|s| s.pid)
+        .expect("a running container has a pid");
+    daemon.crash();
+    // SAFETY: kill(2) on the container's init, which this test started.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    std::thread::sleep(Duration::from_millis(500));
+    daemon.spawn();
+    let client = daemon.client("1.33").await;
+    assert!(
+        eventually(Duration::from_secs(15), async || {
+            state(&client, &always).await.0 == "running"
+        })
+        .await,
+        "the engine restarts an `always` container that died while it was down"
+    );
+    // A stop by the user is final for `always`.
+    client
+        .container_stop(ContainerStopParams {
+            id: always.clone(),
+            t: Some(1),
+        })
+        .await
+        .expect("stop");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        state(&client, &always).await.0,
+        "exited",
+        "a stopped `always` container stays stopped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_report_a_containers_lifecycle_in_order_with_filters() {
+    use drydock_client::{Filters, SystemEventsParams};
+    let daemon = DaemonProcess::start("events");
+    let client = daemon.client("1.33").await;
+    daemon.import_busybox(&client).await;
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a time after 1970")
+        .as_secs();
+    let id = create(
+        &client,
+        "evented",
+        &["sh", "-c", "exit 4"],
+        HostConfig::default(),
+    )
+    .await;
+    client
+        .container_start(ContainerStartParams {
+            id: id.clone(),
+            ..ContainerStartParams::default()
+        })
+        .await
+        .expect("start");
+    assert_eq!(wait(&client, &id).await, 4);
+    client
+        .container_delete(ContainerDeleteParams {
+            id: id.clone(),
+            ..ContainerDeleteParams::default()
+        })
+        .await
+        .expect("rm");
+    let until = since + 3600;
+    let mut events = client
+        .system_events(SystemEventsParams {
+            since: Some(since.to_string()),
+            until: Some(until.to_string()),
+            filters: Some(
+                Filters::new()
+                    .with("type", "container")
+                    .with("container", "evented"),
+            ),
+        })
+        .await
+        .expect("events");
+    let mut seen = Vec::new();
+    while seen.len() < 4 {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .expect("the past events come at once")
+            .expect("the stream goes on")
+            .expect("an event decodes");
+        assert_eq!(event.actor.and_then(|a| a.id).as_deref(), Some(id.as_str()));
+        seen.push(event.action.unwrap_or_default());
+    }
+    assert_eq!(seen, ["create", "start", "die", "destroy"]);
+}
