@@ -99,6 +99,22 @@ impl ContainerRuntime {
         self.config.data_root.join("rootfs").join(id)
     }
 
+    /// The bytes of the container's changes to its image (its writable layer), as `docker ps
+    /// -s` and `docker system df` show them: 0 before it first ran.
+    ///
+    /// # Errors
+    ///
+    /// When its writable layer cannot be read.
+    pub fn changes_size(&self, id: &str) -> Result<u64> {
+        validate_id(id)?;
+        let upper = rootfs::RootfsDirs::in_dir(&self.rootfs_dir(id)).upper;
+        match rootfs::content_size(&upper) {
+            Ok(size) => Ok(size),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(Error::io("measure", &upper, e)),
+        }
+    }
+
     /// A container's bundle and monitor state folder.
     pub fn state_dir(&self, id: &str) -> PathBuf {
         monitor::state_dir(&self.config.exec_root, id)

@@ -5,8 +5,10 @@
 //! undone by [`unmount`] or [`remove`], which tolerate a rootfs that is not mounted, so an
 //! engine that restarts can always clean up.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -157,6 +159,26 @@ pub fn mounts_under(dir: &Path) -> Result<Vec<PathBuf>> {
         .into_iter()
         .filter(|mount| mount.starts_with(dir))
         .collect())
+}
+
+/// The bytes the files under `dir` take, as Docker's `directory.Size` counts them: every
+/// non-folder once (hard links once), by its length: a volume's content, a container's changes.
+pub fn content_size(dir: &Path) -> io::Result<u64> {
+    let mut seen = HashSet::new();
+    let mut pending = vec![dir.to_path_buf()];
+    let mut size = 0;
+    while let Some(folder) = pending.pop() {
+        for entry in fs::read_dir(&folder)? {
+            let entry = entry?;
+            let metadata = entry.metadata()?;
+            if metadata.is_dir() {
+                pending.push(entry.path());
+            } else if seen.insert((metadata.dev(), metadata.ino())) {
+                size += metadata.len();
+            }
+        }
+    }
+    Ok(size)
 }
 
 /// Every mount point of this process's mount namespace.

@@ -564,7 +564,12 @@ impl ImageStore {
         Ok(entries)
     }
 
-    fn layer_size(&self, diff_id: &Digest) -> Result<u64> {
+    /// The bytes the layer `diff_id` takes unpacked (what `docker system df` adds up).
+    ///
+    /// # Errors
+    ///
+    /// When the store has no such layer.
+    pub fn layer_size(&self, diff_id: &Digest) -> Result<u64> {
         let path = self.layer_dir(diff_id).join("size");
         let text = fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
         text.trim().parse().map_err(|_| {

@@ -19,10 +19,10 @@
 mod device;
 mod filter;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -371,7 +371,7 @@ impl VolumeStore {
             if !volume.users.is_empty() || has_options || !filter.matches(&volume) {
                 continue;
             }
-            let size = content_size(&volume.mountpoint).unwrap_or(0);
+            let size = rootfs::content_size(&volume.mountpoint).unwrap_or(0);
             self.remove_unused(&record)?;
             report.space_reclaimed += size;
             report.volumes_deleted.push(record.name);
@@ -388,7 +388,7 @@ impl VolumeStore {
             .filter(|record| record.options.as_ref().is_none_or(BTreeMap::is_empty))
             .map(|record| {
                 let volume = self.volume(record);
-                let size = content_size(&volume.mountpoint).ok();
+                let size = rootfs::content_size(&volume.mountpoint).ok();
                 VolumeUsage { volume, size }
             })
             .collect())
@@ -521,26 +521,6 @@ pub(crate) fn random_name() -> Result<String> {
             return Ok(name);
         }
     }
-}
-
-/// The bytes the files under `dir` take, as Docker's `directory.Size` counts them: every
-/// non-folder once (hard links once), by its length.
-fn content_size(dir: &Path) -> io::Result<u64> {
-    let mut seen = HashSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    let mut size = 0;
-    while let Some(folder) = pending.pop() {
-        for entry in fs::read_dir(&folder)? {
-            let entry = entry?;
-            let metadata = entry.metadata()?;
-            if metadata.is_dir() {
-                pending.push(entry.path());
-            } else if seen.insert((metadata.dev(), metadata.ino())) {
-                size += metadata.len();
-            }
-        }
-    }
-    Ok(size)
 }
 
 /// Removes a folder tree, which may be missing.
