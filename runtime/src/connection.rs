@@ -5,8 +5,11 @@
 //! the daemon's `API-Version` and settles on a version with
 //! [`negotiate`]. Requests then go through [`Connection::request`] (which
 //! prefixes `/vX.Y`) and [`Connection::send`] (which turns a non-2xx answer
-//! into [`Error::Daemon`] with the daemon's message). Attach and exec use
-//! [`Connection::upgrade`] to take over the connection.
+//! into [`Error::Daemon`] with the daemon's message and body). Attach and
+//! exec use [`Connection::upgrade`] to take over the connection.
+//!
+//! Clients of other APIs use [`Connection::with_base_url`]: a fixed version,
+//! no ping, and paths sent after the base URL with no `/vX.Y` prefix.
 
 use futures_util::Stream;
 use reqwest::header::{CONNECTION, HeaderValue, UPGRADE};
@@ -42,6 +45,8 @@ pub struct Connection {
     transport: Transport,
     version: ApiVersion,
     pinned: Option<ApiVersion>,
+    /// Whether request paths start with `/vX.Y`, as the daemon's do.
+    version_in_path: bool,
 }
 
 impl Connection {
@@ -51,7 +56,20 @@ impl Connection {
             transport,
             version,
             pinned: Some(version),
+            version_in_path: true,
         }
+    }
+
+    /// A connection to any API served at `base_url` ([`Transport::for_base_url`]),
+    /// at `version`, whose request paths are the operations' paths with no
+    /// `/vX.Y` prefix (the API's own version, if any, is part of `base_url`).
+    pub fn with_base_url(base_url: &str, version: ApiVersion) -> Result<Self, Error> {
+        Ok(Self {
+            transport: Transport::for_base_url(base_url)?,
+            version,
+            pinned: Some(version),
+            version_in_path: false,
+        })
     }
 
     /// Builds the transport for `config` and negotiates the version: the
@@ -63,6 +81,7 @@ impl Connection {
             transport,
             version: config.api_version.unwrap_or(crate::version::MIN_API),
             pinned: config.api_version,
+            version_in_path: true,
         };
         connection.negotiate().await?;
         Ok(connection)
@@ -132,14 +151,20 @@ impl Connection {
     }
 
     /// The full URL of `path` (which starts with `/`) at the negotiated
-    /// version: `http://localhost/v1.30/containers/json`.
+    /// version: `http://localhost/v1.30/containers/json`, or without the
+    /// version for a connection [`Self::with_base_url`]:
+    /// `http://127.0.0.1:8080/api/v3/pet/1`.
     pub fn url(&self, path: &str) -> String {
-        format!(
-            "{}{}{}",
-            self.transport.base_url(),
-            self.version.path_prefix(),
-            path
-        )
+        if self.version_in_path {
+            format!(
+                "{}{}{}",
+                self.transport.base_url(),
+                self.version.path_prefix(),
+                path
+            )
+        } else {
+            format!("{}{path}", self.transport.base_url())
+        }
     }
 
     /// A request for `path` at the negotiated version.
@@ -293,5 +318,23 @@ async fn daemon_error(response: Response) -> Error {
     Error::Daemon {
         status: status.as_u16(),
         message,
+        body: body.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_connections_send_the_operation_paths_without_a_version() {
+        let connection =
+            Connection::with_base_url("http://127.0.0.1:8080/api/v3/", ApiVersion::new(1, 0))
+                .expect("a base URL");
+        assert_eq!(
+            connection.url("/pet/1"),
+            "http://127.0.0.1:8080/api/v3/pet/1"
+        );
+        assert_eq!(connection.version(), ApiVersion::new(1, 0));
     }
 }

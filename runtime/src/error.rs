@@ -58,15 +58,18 @@ pub enum Error {
         negotiated: String,
     },
 
-    /// The daemon answered with a non-success status; `message` is the
-    /// `message` of its JSON error body (or the body text, or the status's
-    /// reason when the body was empty).
+    /// The daemon (or any API's server) answered with a non-success status;
+    /// `message` is the `message` of its JSON error body (or the body text,
+    /// or the status's reason when the body was empty). [`Error::body_as`]
+    /// decodes the body into the error model the API documents.
     #[error("the daemon answered {status}: {message}")]
     Daemon {
         /// The HTTP status code.
         status: u16,
         /// What the daemon said.
         message: String,
+        /// The body of the answer, as it came.
+        body: Vec<u8>,
     },
 
     /// The request could not be sent or its response not received
@@ -258,6 +261,16 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The body of an error answer ([`Error::Daemon`]) decoded as JSON into
+    /// `T`, the model the API documents for that status; `None` for other
+    /// errors.
+    pub fn body_as<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
+        match self {
+            Self::Daemon { body, .. } => Some(serde_json::from_slice(body)),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -271,6 +284,7 @@ mod tests {
         let boxed: BoxError = Box::new(Error::Daemon {
             status: 409,
             message: "conflict".into(),
+            body: Vec::new(),
         });
         assert_eq!(boxed.to_string(), "the daemon answered 409: conflict");
     }
@@ -280,11 +294,18 @@ mod tests {
         let daemon = Error::Daemon {
             status: 404,
             message: "No such image".into(),
+            body: br#"{"message":"No such image","code":7}"#.to_vec(),
         };
         assert_eq!(daemon.status(), Some(404));
+        let body: serde_json::Value = daemon
+            .body_as()
+            .expect("a daemon error has a body")
+            .expect("the body is JSON");
+        assert_eq!(body["code"], 7);
         assert!(!daemon.is_timeout());
         let io = Error::Io(std::io::Error::from(std::io::ErrorKind::TimedOut));
         assert!(io.is_timeout());
         assert_eq!(io.status(), None);
+        assert!(io.body_as::<serde_json::Value>().is_none());
     }
 }

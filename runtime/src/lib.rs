@@ -16,7 +16,9 @@
 //! - [`auth`]: the `X-Registry-Auth` and `X-Registry-Config` headers.
 //! - [`transport`] and [`connection`] (feature `client`, on by default):
 //!   turning `DOCKER_HOST` into a reqwest client, negotiating the version,
-//!   sending versioned requests and hijacking attach/exec connections.
+//!   sending versioned requests and hijacking attach/exec connections; or,
+//!   for any other API, sending to a base URL with no version in the path
+//!   ([`connection::Connection::with_base_url`]).
 //! - [`server`] (feature `server`): the axum half generated servers link
 //!   against: routing, moby's version rules, decoding, streaming, hijacking.
 //!

@@ -319,9 +319,7 @@ impl Transport {
     /// Builds the client for `config`: reading the TLS files, setting the
     /// unix socket and the timeouts. Nothing is sent yet.
     pub fn new(config: &ClientConfig) -> Result<Self, Error> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")))
-            .no_proxy();
+        let mut builder = client_builder(&config.timeouts);
         if let DockerHost::Unix(path) = &config.host {
             #[cfg(unix)]
             {
@@ -336,15 +334,6 @@ impl Transport {
                 ),
             });
         }
-        if let Some(timeout) = config.timeouts.connect {
-            builder = builder.connect_timeout(timeout);
-        }
-        if let Some(timeout) = config.timeouts.request {
-            builder = builder.timeout(timeout);
-        }
-        if let Some(timeout) = config.timeouts.read {
-            builder = builder.read_timeout(timeout);
-        }
         if let Some(tls) = &config.tls {
             builder = configure_tls(builder, tls)?;
         }
@@ -356,6 +345,44 @@ impl Transport {
             client,
             base_url: config.base_url(),
             host: config.host.clone(),
+        })
+    }
+
+    /// A client for an API served at `base_url` (`http://host:port/base/path`
+    /// or `https://…`, as an OpenAPI document's `servers` give it): requests
+    /// go to `base_url` followed by the operation's path. Default timeouts,
+    /// the system's trusted certificates for `https`, and, as for daemons,
+    /// no proxy from the environment. Nothing is sent yet.
+    pub fn for_base_url(base_url: &str) -> Result<Self, Error> {
+        let invalid = |message: &str| Error::Config {
+            setting: format!("base URL {base_url:?}"),
+            message: message.to_owned(),
+        };
+        let text = base_url.trim().trim_end_matches('/');
+        let (scheme, rest) = text
+            .split_once("://")
+            .ok_or_else(|| invalid("expected http://host[:port][/path] or https://…"))?;
+        if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https") {
+            return Err(invalid("expected an http:// or https:// URL"));
+        }
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let (host, port) = split_host_port(authority).map_err(invalid)?;
+        if host.is_empty() {
+            return Err(invalid("the host is empty"));
+        }
+        if rest.contains(['?', '#']) {
+            return Err(invalid("a base URL takes no query or fragment"));
+        }
+        let host = DockerHost::Tcp { host, port };
+        let builder = client_builder(&Timeouts::default());
+        let client = builder.build().map_err(|err| Error::Transport {
+            action: format!("setting up the client for {text}"),
+            source: Box::new(err),
+        })?;
+        Ok(Self {
+            client,
+            base_url: text.to_owned(),
+            host,
         })
     }
 
@@ -373,6 +400,23 @@ impl Transport {
     pub fn host(&self) -> &DockerHost {
         &self.host
     }
+}
+
+/// A reqwest client builder with drydock's user agent, no proxy and `timeouts`.
+fn client_builder(timeouts: &Timeouts) -> reqwest::ClientBuilder {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("drydock/", env!("CARGO_PKG_VERSION")))
+        .no_proxy();
+    if let Some(timeout) = timeouts.connect {
+        builder = builder.connect_timeout(timeout);
+    }
+    if let Some(timeout) = timeouts.request {
+        builder = builder.timeout(timeout);
+    }
+    if let Some(timeout) = timeouts.read {
+        builder = builder.read_timeout(timeout);
+    }
+    builder
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
@@ -468,6 +512,32 @@ mod tests {
             }
         );
         assert_eq!(host("tcp://[::1]:2375").to_string(), "tcp://[::1]:2375");
+    }
+
+    #[test]
+    fn base_urls_keep_their_path_and_lose_a_trailing_slash() {
+        let transport = Transport::for_base_url("https://petstore.example:8443/api/v3/")
+            .expect("a base URL with a path");
+        assert_eq!(transport.base_url(), "https://petstore.example:8443/api/v3");
+        assert_eq!(
+            transport.host(),
+            &DockerHost::Tcp {
+                host: "petstore.example".into(),
+                port: Some(8443)
+            }
+        );
+        let transport = Transport::for_base_url("http://127.0.0.1:8080").expect("no path");
+        assert_eq!(transport.base_url(), "http://127.0.0.1:8080");
+        for bad in [
+            "petstore.example",
+            "ftp://petstore.example",
+            "http:///v3",
+            "http://host:port",
+            "http://host/v3?x=1",
+        ] {
+            let err = Transport::for_base_url(bad).expect_err(bad);
+            assert!(err.to_string().contains("base URL"), "{bad}: {err}");
+        }
     }
 
     #[test]

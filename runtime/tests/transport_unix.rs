@@ -389,9 +389,17 @@ async fn error_status_becomes_daemon_error_with_its_message() {
         .await
         .expect_err("404");
     match err {
-        Error::Daemon { status, message } => {
+        Error::Daemon {
+            status,
+            message,
+            body,
+        } => {
             assert_eq!(status, 404);
             assert_eq!(message, "No such container: missing");
+            assert!(
+                String::from_utf8_lossy(&body).contains("No such container: missing"),
+                "the body is kept as it came"
+            );
         }
         other => panic!("expected a daemon error, got {other}"),
     }

@@ -402,12 +402,22 @@ fn readme(name: &str, built: &Built, specs: &[PathBuf], warnings: &[String]) -> 
          ```\n\
          \n\
          - The models are at the crate's root (and in `{rust_name}::models`): one type per schema,\n\
-           `serde` both ways, open enums (an unknown value is kept, not an error).\n\
-         - Feature `client`: `{rust_name}::client::Client`, one async method per operation.\n\
+         \x20 `serde` both ways, open enums (an unknown value is kept, not an error).\n\
+         - Feature `client`: `{rust_name}::client::Client`, one async method per operation,\n\
+         \x20 named after the operation id in snake case, taking its `…Params` struct.\n\
          - Feature `server`: `{rust_name}::server`, one trait per area with a 501 default per\n\
-           operation, and `router` to serve an implementation.\n\
+         \x20 operation, and `router` to serve an implementation (an axum `Router`).\n\
          - `cargo run --example decode` (when the API has a struct model) decodes one from\n\
-           JSON on standard input, or from the document's example, and prints it.\n\
+         \x20 JSON on standard input, or from the document's example, and prints it.\n\
+         \n\
+         ```rust,ignore\n\
+         // The API at {server}, at version {newest}: request paths carry no version prefix.\n\
+         let client = {rust_name}::client::Client::with_base_url(\"{server}\")?;\n\
+         ```\n\
+         \n\
+         An error status is `Err(Error::Daemon {{ status, message, body }})`;\n\
+         `error.body_as::<{rust_name}::Model>()` decodes the body into the model the\n\
+         document gives for that status.\n\
          \n\
          The crate is a Cargo workspace of four packages: `{name}` (this one),\n\
          `{name}-models`, `{name}-client` and `{name}-server`, all linked against\n\
@@ -431,6 +441,16 @@ fn readme(name: &str, built: &Built, specs: &[PathBuf], warnings: &[String]) -> 
             .join(", "),
         operations = api.operations.len(),
         types = api.types.len(),
+        server = api
+            .servers
+            .iter()
+            .map(|s| s.url.trim_end_matches('/'))
+            .find(|url| url.starts_with("http://") || url.starts_with("https://"))
+            .unwrap_or("http://127.0.0.1:8080"),
+        newest = api
+            .versions
+            .last()
+            .map_or_else(String::new, ToString::to_string),
     );
     if !warnings.is_empty() {
         text.push_str(

@@ -81,7 +81,7 @@ impl Client {
                 .connection
                 .request(
                     Method::DELETE,
-                    &format!("/configs/{}", crate ::encode_path(& params.id)),
+                    &format!("/configs/{}", crate ::encode_segment(& params.id)),
                 ),
         )
     }
@@ -124,7 +124,7 @@ impl Client {
                 .connection
                 .request(
                     Method::GET,
-                    &format!("/configs/{}", crate ::encode_path(& params.id)),
+                    &format!("/configs/{}", crate ::encode_segment(& params.id)),
                 ),
         )
     }
@@ -220,7 +220,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/configs/{}/update", crate ::encode_path(& params.id)),
+                &format!("/configs/{}/update", crate ::encode_segment(& params.id)),
             );
         let query: Vec<(&str, String)> = vec![("version", params.version.to_string())];
         if !query.is_empty() {

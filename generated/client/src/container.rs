@@ -43,7 +43,7 @@ impl Client {
             .connection
             .request(
                 Method::GET,
-                &format!("/containers/{}/archive", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/archive", crate ::encode_segment(& params.id)),
             );
         let query: Vec<(&str, String)> = vec![("path", params.path.to_string())];
         if !query.is_empty() {
@@ -88,7 +88,7 @@ impl Client {
             .connection
             .request(
                 Method::HEAD,
-                &format!("/containers/{}/archive", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/archive", crate ::encode_segment(& params.id)),
             );
         let query: Vec<(&str, String)> = vec![("path", params.path.to_string())];
         if !query.is_empty() {
@@ -257,7 +257,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/attach", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/attach", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.detach_keys {
@@ -363,7 +363,7 @@ impl Client {
             .connection
             .request(
                 Method::GET,
-                &format!("/containers/{}/attach/ws", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/attach/ws", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.detach_keys {
@@ -428,7 +428,9 @@ impl Client {
                 .connection
                 .request(
                     Method::GET,
-                    &format!("/containers/{}/changes", crate ::encode_path(& params.id)),
+                    &format!(
+                        "/containers/{}/changes", crate ::encode_segment(& params.id)
+                    ),
                 ),
         )
     }
@@ -477,7 +479,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/copy", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/copy", crate ::encode_segment(& params.id)),
             );
         request = request.json(&params.body);
         Ok(request)
@@ -593,7 +595,7 @@ impl Client {
             .connection
             .request(
                 Method::DELETE,
-                &format!("/containers/{}", crate ::encode_path(& params.id)),
+                &format!("/containers/{}", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.v {
@@ -645,7 +647,9 @@ impl Client {
                 .connection
                 .request(
                     Method::GET,
-                    &format!("/containers/{}/export", crate ::encode_path(& params.id)),
+                    &format!(
+                        "/containers/{}/export", crate ::encode_segment(& params.id)
+                    ),
                 ),
         )
     }
@@ -686,7 +690,7 @@ impl Client {
             .connection
             .request(
                 Method::GET,
-                &format!("/containers/{}/json", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/json", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.size {
@@ -734,7 +738,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/kill", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/kill", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.signal {
@@ -940,7 +944,7 @@ impl Client {
             .connection
             .request(
                 Method::GET,
-                &format!("/containers/{}/logs", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/logs", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.follow {
@@ -1005,7 +1009,7 @@ impl Client {
                 .connection
                 .request(
                     Method::POST,
-                    &format!("/containers/{}/pause", crate ::encode_path(& params.id)),
+                    &format!("/containers/{}/pause", crate ::encode_segment(& params.id)),
                 ),
         )
     }
@@ -1106,7 +1110,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/rename", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/rename", crate ::encode_segment(& params.id)),
             );
         let query: Vec<(&str, String)> = vec![("name", params.name.to_string())];
         if !query.is_empty() {
@@ -1155,7 +1159,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/resize", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/resize", crate ::encode_segment(& params.id)),
             );
         let query: Vec<(&str, String)> = vec![
             ("h", params.h.to_string()), ("w", params.w.to_string())
@@ -1200,7 +1204,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/restart", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/restart", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.t {
@@ -1274,7 +1278,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/start", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/start", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.detach_keys {
@@ -1338,7 +1342,7 @@ impl Client {
             .connection
             .request(
                 Method::GET,
-                &format!("/containers/{}/stats", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/stats", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.stream {
@@ -1384,7 +1388,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/stop", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/stop", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.t {
@@ -1432,7 +1436,7 @@ impl Client {
             .connection
             .request(
                 Method::GET,
-                &format!("/containers/{}/top", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/top", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.ps_args {
@@ -1477,7 +1481,9 @@ impl Client {
                 .connection
                 .request(
                     Method::POST,
-                    &format!("/containers/{}/unpause", crate ::encode_path(& params.id)),
+                    &format!(
+                        "/containers/{}/unpause", crate ::encode_segment(& params.id)
+                    ),
                 ),
         )
     }
@@ -1533,7 +1539,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/update", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/update", crate ::encode_segment(& params.id)),
             );
         request = request.json(&params.body);
         Ok(request)
@@ -1587,7 +1593,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/wait", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/wait", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.condition {
@@ -1658,7 +1664,7 @@ impl Client {
             .connection
             .request(
                 Method::PUT,
-                &format!("/containers/{}/archive", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/archive", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = vec![("path", params.path.to_string())];
         if let Some(value) = &params.no_overwrite_dir_non_dir {

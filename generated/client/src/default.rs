@@ -88,7 +88,7 @@ impl Client {
             .connection
             .request(
                 Method::GET,
-                &format!("/tasks/{}/logs", crate ::encode_path(& params.id)),
+                &format!("/tasks/{}/logs", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.details {

@@ -44,7 +44,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/containers/{}/exec", crate ::encode_path(& params.id)),
+                &format!("/containers/{}/exec", crate ::encode_segment(& params.id)),
             );
         request = request.json(&params.body);
         Ok(request)
@@ -83,7 +83,7 @@ impl Client {
                 .connection
                 .request(
                     Method::GET,
-                    &format!("/exec/{}/json", crate ::encode_path(& params.id)),
+                    &format!("/exec/{}/json", crate ::encode_segment(& params.id)),
                 ),
         )
     }
@@ -125,7 +125,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/exec/{}/resize", crate ::encode_path(& params.id)),
+                &format!("/exec/{}/resize", crate ::encode_segment(& params.id)),
             );
         let query: Vec<(&str, String)> = vec![
             ("h", params.h.to_string()), ("w", params.w.to_string())
@@ -198,7 +198,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/exec/{}/start", crate ::encode_path(& params.id)),
+                &format!("/exec/{}/start", crate ::encode_segment(& params.id)),
             );
         if let Some(body) = &params.body {
             request = request.json(body);

@@ -142,6 +142,12 @@ impl Client {
     pub async fn from_env() -> Result<Self, Error> {
         Self::connect(&ClientConfig::from_env()?).await
     }
+    /// A client of the API served at `base_url` (such as `http://127.0.0.1:8080`), at API
+    /// version 1.33: requests go to `base_url` followed by the operation's
+    /// path, with no `/vX.Y` prefix and no negotiation.
+    pub fn with_base_url(base_url: &str) -> Result<Self, Error> {
+        Ok(Self::new(Connection::with_base_url(base_url, ApiVersion::new(1, 33))?))
+    }
     /// The connection requests go through.
     pub fn connection(&self) -> &Connection {
         &self.connection
@@ -272,16 +278,23 @@ fn check_body<T: drydock_runtime::model::VersionedModel>(
         negotiated: version.to_string(),
     })
 }
-/// A path parameter made safe for the URL path: every byte but
-/// the unreserved ones and `/:@!$&'()*+,;=` percent-encoded.
-fn encode_path(segment: &str) -> String {
+/// A path parameter made safe for one segment of the URL path:
+/// every byte but the unreserved ones and `:@!$&'()*+,;=`
+/// percent-encoded, `/` included.
+fn encode_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~/:@!$&'()*+,;=".contains(&byte) {
+        if byte.is_ascii_alphanumeric() || b"-._~:@!$&'()*+,;=".contains(&byte) {
             out.push(char::from(byte));
         } else {
             out.push_str(&format!("%{byte:02X}"));
         }
     }
     out
+}
+/// A path parameter that spans segments (an image name such as
+/// `library/busybox`): each segment encoded as [`encode_segment`]
+/// does, the `/` between them kept.
+fn encode_path(path: &str) -> String {
+    path.split('/').map(encode_segment).collect::<Vec<_>>().join("/")
 }

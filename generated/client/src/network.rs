@@ -47,7 +47,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/networks/{}/connect", crate ::encode_path(& params.id)),
+                &format!("/networks/{}/connect", crate ::encode_segment(& params.id)),
             );
         request = request.json(&params.body);
         Ok(request)
@@ -122,7 +122,7 @@ impl Client {
                 .connection
                 .request(
                     Method::DELETE,
-                    &format!("/networks/{}", crate ::encode_path(& params.id)),
+                    &format!("/networks/{}", crate ::encode_segment(& params.id)),
                 ),
         )
     }
@@ -161,7 +161,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/networks/{}/disconnect", crate ::encode_path(& params.id)),
+                &format!("/networks/{}/disconnect", crate ::encode_segment(& params.id)),
             );
         request = request.json(&params.body);
         Ok(request)
@@ -222,7 +222,7 @@ impl Client {
             .connection
             .request(
                 Method::GET,
-                &format!("/networks/{}", crate ::encode_path(& params.id)),
+                &format!("/networks/{}", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.verbose {

@@ -44,7 +44,7 @@ impl Client {
             .connection
             .request(
                 Method::DELETE,
-                &format!("/nodes/{}", crate ::encode_path(& params.id)),
+                &format!("/nodes/{}", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.force {
@@ -94,7 +94,7 @@ impl Client {
                 .connection
                 .request(
                     Method::GET,
-                    &format!("/nodes/{}", crate ::encode_path(& params.id)),
+                    &format!("/nodes/{}", crate ::encode_segment(& params.id)),
                 ),
         )
     }
@@ -192,7 +192,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/nodes/{}/update", crate ::encode_path(& params.id)),
+                &format!("/nodes/{}/update", crate ::encode_segment(& params.id)),
             );
         let query: Vec<(&str, String)> = vec![("version", params.version.to_string())];
         if !query.is_empty() {

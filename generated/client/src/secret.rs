@@ -84,7 +84,7 @@ impl Client {
                 .connection
                 .request(
                     Method::DELETE,
-                    &format!("/secrets/{}", crate ::encode_path(& params.id)),
+                    &format!("/secrets/{}", crate ::encode_segment(& params.id)),
                 ),
         )
     }
@@ -127,7 +127,7 @@ impl Client {
                 .connection
                 .request(
                     Method::GET,
-                    &format!("/secrets/{}", crate ::encode_path(& params.id)),
+                    &format!("/secrets/{}", crate ::encode_segment(& params.id)),
                 ),
         )
     }
@@ -226,7 +226,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/secrets/{}/update", crate ::encode_path(& params.id)),
+                &format!("/secrets/{}/update", crate ::encode_segment(& params.id)),
             );
         let query: Vec<(&str, String)> = vec![("version", params.version.to_string())];
         if !query.is_empty() {

@@ -122,7 +122,7 @@ impl Client {
                 .connection
                 .request(
                     Method::DELETE,
-                    &format!("/services/{}", crate ::encode_path(& params.id)),
+                    &format!("/services/{}", crate ::encode_segment(& params.id)),
                 ),
         )
     }
@@ -176,7 +176,7 @@ impl Client {
             .connection
             .request(
                 Method::GET,
-                &format!("/services/{}", crate ::encode_path(& params.id)),
+                &format!("/services/{}", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.insert_defaults {
@@ -319,7 +319,7 @@ impl Client {
             .connection
             .request(
                 Method::GET,
-                &format!("/services/{}/logs", crate ::encode_path(& params.id)),
+                &format!("/services/{}/logs", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.details {
@@ -455,7 +455,7 @@ impl Client {
             .connection
             .request(
                 Method::POST,
-                &format!("/services/{}/update", crate ::encode_path(& params.id)),
+                &format!("/services/{}/update", crate ::encode_segment(& params.id)),
             );
         let mut query: Vec<(&str, String)> = vec![
             ("version", params.version.to_string())

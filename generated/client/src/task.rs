@@ -44,7 +44,7 @@ impl Client {
                 .connection
                 .request(
                     Method::GET,
-                    &format!("/tasks/{}", crate ::encode_path(& params.id)),
+                    &format!("/tasks/{}", crate ::encode_segment(& params.id)),
                 ),
         )
     }

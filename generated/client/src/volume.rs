@@ -79,7 +79,7 @@ impl Client {
             .connection
             .request(
                 Method::DELETE,
-                &format!("/volumes/{}", crate ::encode_path(& params.name)),
+                &format!("/volumes/{}", crate ::encode_segment(& params.name)),
             );
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(value) = &params.force {
@@ -122,7 +122,7 @@ impl Client {
                 .connection
                 .request(
                     Method::GET,
-                    &format!("/volumes/{}", crate ::encode_path(& params.name)),
+                    &format!("/volumes/{}", crate ::encode_segment(& params.name)),
                 ),
         )
     }

@@ -916,6 +916,9 @@ impl<T: DockerApi> Dispatch for Service<T> {
     fn routes(&self) -> &'static [Route] {
         ROUTES
     }
+    fn versions(&self) -> (ApiVersion, ApiVersion) {
+        (ApiVersion::new(1, 23), ApiVersion::new(1, 33))
+    }
     fn dispatch(self: Arc<Self>, index: usize, mut request: Request) -> DispatchFuture {
         Box::pin(async move {
             let version = request.version();

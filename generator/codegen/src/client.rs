@@ -174,6 +174,28 @@ fn lib_rs(api: &Api, crate_name: &str, plan: &ClientPlan, uses: Uses) -> TokenSt
         Some(quote!(pub use #module::{#(#names),*};))
     });
     let helpers = helpers(uses);
+    let newest_label = api
+        .versions
+        .last()
+        .map_or_else(String::new, ToString::to_string);
+    let (major, minor) = api
+        .versions
+        .last()
+        .and_then(|v| v.major_minor())
+        .unwrap_or((0, 0));
+    let [major, minor] = [major, minor].map(|n| proc_macro2::Literal::u16_unsuffixed(n as u16));
+    let newest = quote!(ApiVersion::new(#major, #minor));
+    let example = api
+        .servers
+        .iter()
+        .map(|s| s.url.as_str())
+        .find(|url| url.starts_with("http://") || url.starts_with("https://"))
+        .unwrap_or("http://127.0.0.1:8080");
+    let base_url_doc = docs::doc_attrs(&[vec![
+        format!("A client of the API served at `base_url` (such as `{example}`), at API"),
+        format!("version {newest_label}: requests go to `base_url` followed by the operation's"),
+        "path, with no `/vX.Y` prefix and no negotiation.".to_string(),
+    ]]);
     quote! {
         #doc
         #![cfg_attr(rustfmt, rustfmt::skip)]
@@ -211,6 +233,11 @@ fn lib_rs(api: &Api, crate_name: &str, plan: &ClientPlan, uses: Uses) -> TokenSt
             /// `DOCKER_API_VERSION`, `DOCKER_CERT_PATH` and `DOCKER_TLS_VERIFY`.
             pub async fn from_env() -> Result<Self, Error> {
                 Self::connect(&ClientConfig::from_env()?).await
+            }
+
+            #base_url_doc
+            pub fn with_base_url(base_url: &str) -> Result<Self, Error> {
+                Ok(Self::new(Connection::with_base_url(base_url, #newest)?))
             }
 
             /// The connection requests go through.
@@ -370,20 +397,31 @@ fn helpers(uses: Uses) -> TokenStream {
             }
         });
     }
-    if uses.encode_path {
+    if uses.encode_segment {
         items.push(quote! {
-            /// A path parameter made safe for the URL path: every byte but
-            /// the unreserved ones and `/:@!$&'()*+,;=` percent-encoded.
-            fn encode_path(segment: &str) -> String {
+            /// A path parameter made safe for one segment of the URL path:
+            /// every byte but the unreserved ones and `:@!$&'()*+,;=`
+            /// percent-encoded, `/` included.
+            fn encode_segment(segment: &str) -> String {
                 let mut out = String::with_capacity(segment.len());
                 for byte in segment.bytes() {
-                    if byte.is_ascii_alphanumeric() || b"-._~/:@!$&'()*+,;=".contains(&byte) {
+                    if byte.is_ascii_alphanumeric() || b"-._~:@!$&'()*+,;=".contains(&byte) {
                         out.push(char::from(byte));
                     } else {
                         out.push_str(&format!("%{byte:02X}"));
                     }
                 }
                 out
+            }
+        });
+    }
+    if uses.encode_path {
+        items.push(quote! {
+            /// A path parameter that spans segments (an image name such as
+            /// `library/busybox`): each segment encoded as [`encode_segment`]
+            /// does, the `/` between them kept.
+            fn encode_path(path: &str) -> String {
+                path.split('/').map(encode_segment).collect::<Vec<_>>().join("/")
             }
         });
     }

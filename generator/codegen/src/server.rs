@@ -166,6 +166,12 @@ prettyplease) and rustfmt is told to leave it alone.
             });
         }
     }
+    let version = |v: Option<&drydock_ir::ApiVersion>| {
+        let (major, minor) = v.and_then(|v| v.major_minor()).unwrap_or((0, 0));
+        let [major, minor] = [major, minor].map(|n| Literal::u16_unsuffixed(n as u16));
+        quote!(ApiVersion::new(#major, #minor))
+    };
+    let (oldest, newest) = (version(api.versions.first()), version(api.versions.last()));
     let bounds: Vec<_> = plan
         .areas
         .values()
@@ -204,6 +210,10 @@ prettyplease) and rustfmt is told to leave it alone.
         impl<T: DockerApi> Dispatch for Service<T> {
             fn routes(&self) -> &'static [Route] {
                 ROUTES
+            }
+
+            fn versions(&self) -> (ApiVersion, ApiVersion) {
+                (#oldest, #newest)
             }
 
             fn dispatch(self: Arc<Self>, index: usize, mut request: Request) -> DispatchFuture {
@@ -279,7 +289,11 @@ mod tests {
                     "id": "SecretList", "versions": ["1.25..=1.25"], "method": "GET",
                     "path": "/secrets", "tag": "Secret", "origin": "#/paths/y",
                     "parameters": [param("filters", "query", string.clone(), true)],
-                    "responses": [{ "status": "200", "versions": ["1.25..=1.25"], "shapes": [{ "versions": ["1.25..=1.25"], "kind": "empty", "content_types": [] }] }]
+                    "responses": [
+                        { "status": "200", "versions": ["1.25..=1.25"], "shapes": [{ "versions": ["1.25..=1.25"], "kind": "empty", "content_types": [] }] },
+                        { "status": "default", "versions": ["1.25..=1.25"], "shapes": [{ "versions": ["1.25..=1.25"], "kind": "json",
+                          "content_types": ["application/json"], "schema": { "kind": "named", "name": "ErrorResponse" } }] }
+                    ]
                 },
                 "ContainerAttach": {
                     "id": "ContainerAttach", "versions": [all], "method": "POST",
@@ -380,6 +394,39 @@ mod tests {
                 "Reply::stream( 200, drydock_runtime::server::response::RAW_STREAM, body, )"
             ),
             "{containers}"
+        );
+    }
+
+    #[test]
+    fn default_answers_carry_their_status_and_the_api_serves_its_versions() {
+        let files = emitted();
+        let squeeze = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let secrets = squeeze(file(&files, "src/secrets.rs"));
+        assert!(
+            secrets.contains(
+                "Default { /// The status, one the other variants do not have. status: u16, /// The body. body: Box<drydock_models::ErrorResponse>, }"
+            ),
+            "{secrets}"
+        );
+        assert!(
+            secrets.contains(
+                "Self::Default { status, body } => { drydock_runtime::server::Reply::json(status, body, version) }"
+            ),
+            "{secrets}"
+        );
+        let recording = squeeze(file(&files, "src/recording.rs"));
+        assert!(
+            recording.contains(
+                "status => { Ok(secrets::SecretListResponse::Default { status, body: decode(\"SecretList\", answer.body)?, }) }"
+            ),
+            "{recording}"
+        );
+        let lib = squeeze(file(&files, "src/lib.rs"));
+        assert!(
+            lib.contains(
+                "fn versions(&self) -> (ApiVersion, ApiVersion) { (ApiVersion::new(1, 23), ApiVersion::new(1, 25)) }"
+            ),
+            "{lib}"
         );
     }
 

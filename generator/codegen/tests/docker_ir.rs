@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use drydock_codegen::emit_models;
+use drydock_codegen::{emit_client, emit_models};
 use drydock_ir::Api;
 
 fn docker_api() -> Api {
@@ -95,4 +95,26 @@ fn docker_enums_are_open_and_keep_the_empty_restart_policy() {
         lib.contains("\"\" => Self::Empty,"),
         "RestartPolicy.Name lists the empty string"
     );
+}
+
+#[test]
+fn image_names_keep_their_slashes_and_other_path_parameters_are_one_segment() {
+    let files = emit_client(&docker_api(), "drydock-client").expect("the Docker IR emits");
+    let squeeze = |path: &str| -> String {
+        files[Path::new(path)]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let image = squeeze("src/image.rs");
+    assert!(
+        image.contains("format!(\"/images/{}/json\", crate ::encode_path(& params.name))"),
+        "ImageInspect sends library/busybox as two segments"
+    );
+    let container = squeeze("src/container.rs");
+    assert!(
+        container.contains("format!(\"/containers/{}/json\", crate ::encode_segment(& params.id))"),
+        "ContainerInspect sends its id as one segment"
+    );
+    assert!(!container.contains("encode_path"));
 }

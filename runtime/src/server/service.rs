@@ -2,8 +2,9 @@
 //! middlewares do, then hands the request to the generated dispatcher.
 //!
 //! For every request: split off the `/vX.Y` prefix (none means the newest
-//! version, [`MAX_API`]); refuse versions outside [`MIN_API`]..=[`MAX_API`]
-//! with moby's 400 messages; answer `/_ping`; find the route in the
+//! version the dispatcher serves, [`Dispatch::versions`]: [`MAX_API`] for
+//! Docker; a `/v…` segment that is not a version stays part of the path);
+//! refuse versions outside that range with moby's 400 messages; answer `/_ping`; find the route in the
 //! generated table (404 `page not found` when there is none, or when the
 //! requested version lacks the operation); call the implementation; add
 //! the headers every daemon answer carries.
@@ -37,6 +38,13 @@ pub trait Dispatch: Send + Sync + 'static {
     /// Decodes `request` for the operation of `routes()[index]`, calls the
     /// implementation and encodes its answer.
     fn dispatch(self: Arc<Self>, index: usize, request: Request) -> DispatchFuture;
+
+    /// The oldest and the newest API version served: a request without a
+    /// `/vX.Y` prefix gets the newest, and one outside the range a 400.
+    /// Docker's range ([`MIN_API`]..=[`MAX_API`]) unless the API says.
+    fn versions(&self) -> (ApiVersion, ApiVersion) {
+        (MIN_API, MAX_API)
+    }
 }
 
 /// Settings of a server.
@@ -63,6 +71,8 @@ struct Shared<D> {
     config: ServerConfig,
     server_header: HeaderValue,
     api_header: HeaderValue,
+    /// [`Dispatch::versions`].
+    versions: (ApiVersion, ApiVersion),
 }
 
 /// An axum router that serves `dispatch`'s operations at every version,
@@ -70,12 +80,14 @@ struct Shared<D> {
 pub fn router<D: Dispatch>(dispatch: D, config: ServerConfig) -> Router {
     let server_header = HeaderValue::try_from(format!("drydock/{} (linux)", config.server_version))
         .unwrap_or_else(|_| HeaderValue::from_static("drydock (linux)"));
+    let versions = dispatch.versions();
     let shared = Arc::new(Shared {
         dispatch: Arc::new(dispatch),
         config,
         server_header,
-        api_header: HeaderValue::try_from(MAX_API.to_string())
+        api_header: HeaderValue::try_from(versions.1.to_string())
             .unwrap_or_else(|_| HeaderValue::from_static("1.33")),
+        versions,
     });
     Router::new().fallback(move |request: axum::extract::Request| {
         let shared = Arc::clone(&shared);
@@ -83,27 +95,33 @@ pub fn router<D: Dispatch>(dispatch: D, config: ServerConfig) -> Router {
     })
 }
 
-/// The message moby answers for a version below the minimum.
-pub fn too_old_message(version: ApiVersion) -> String {
+/// The message moby answers for a version below the minimum `min`.
+pub fn too_old_message(version: ApiVersion, min: ApiVersion) -> String {
     format!(
-        "client version {version} is too old. Minimum supported API version is {MIN_API}, please upgrade your client to a newer version"
+        "client version {version} is too old. Minimum supported API version is {min}, please upgrade your client to a newer version"
     )
 }
 
-/// The message moby answers for a version above the maximum.
-pub fn too_new_message(version: ApiVersion) -> String {
-    format!("client version {version} is too new. Maximum supported API version is {MAX_API}")
+/// The message moby answers for a version above the maximum `max`.
+pub fn too_new_message(version: ApiVersion, max: ApiVersion) -> String {
+    format!("client version {version} is too new. Maximum supported API version is {max}")
 }
 
-/// The version a path asks for, or the error answer.
-fn requested_version(path: &str) -> Result<(ApiVersion, &str), ServerError> {
-    let (version, rest) = split_path_version(path).map_err(|_| ServerError::page_not_found())?;
-    let version = version.unwrap_or(MAX_API);
-    if version < MIN_API {
-        return Err(ServerError::bad_request(too_old_message(version)));
+/// The version a path asks for within `(min, max)` (`max` when it asks for
+/// none) and the rest of the path, or the error answer. A first segment
+/// that starts like a version but is not one (`/v1/pets`, `/v1.x/info`)
+/// asks for none: it is part of the path.
+fn requested_version(
+    path: &str,
+    (min, max): (ApiVersion, ApiVersion),
+) -> Result<(ApiVersion, &str), ServerError> {
+    let (version, rest) = split_path_version(path).unwrap_or((None, path));
+    let version = version.unwrap_or(max);
+    if version < min {
+        return Err(ServerError::bad_request(too_old_message(version, min)));
     }
-    if version > MAX_API {
-        return Err(ServerError::bad_request(too_new_message(version)));
+    if version > max {
+        return Err(ServerError::bad_request(too_new_message(version, max)));
     }
     Ok((version, rest))
 }
@@ -137,7 +155,7 @@ impl<D: Dispatch> Shared<D> {
 
     async fn route(&self, mut request: axum::extract::Request) -> Result<Response, ServerError> {
         let path = request.uri().path().to_owned();
-        let (version, rest) = requested_version(&path)?;
+        let (version, rest) = requested_version(&path, self.versions)?;
         if rest == "/_ping" {
             return ping(request.method());
         }
@@ -225,23 +243,48 @@ mod tests {
 
     #[test]
     fn versions_outside_the_range_get_mobys_messages() {
-        let err = requested_version("/v1.12/info").expect_err("too old");
+        let docker = (MIN_API, MAX_API);
+        let err = requested_version("/v1.12/info", docker).expect_err("too old");
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
         assert_eq!(
             err.message,
             "client version 1.12 is too old. Minimum supported API version is 1.23, please upgrade your client to a newer version"
         );
-        let err = requested_version("/v1.34/info").expect_err("too new");
+        let err = requested_version("/v1.34/info", docker).expect_err("too new");
         assert_eq!(
             err.message,
             "client version 1.34 is too new. Maximum supported API version is 1.33"
         );
-        assert_eq!(requested_version("/info").ok(), Some((MAX_API, "/info")));
         assert_eq!(
-            requested_version("/v1.x/info")
-                .expect_err("not a version")
-                .status,
-            StatusCode::NOT_FOUND
+            requested_version("/info", docker).ok(),
+            Some((MAX_API, "/info"))
+        );
+        // Not a version: the path as it is, which no Docker route matches (moby's 404).
+        assert_eq!(
+            requested_version("/v1.x/info", docker).ok(),
+            Some((MAX_API, "/v1.x/info"))
+        );
+    }
+
+    #[test]
+    fn other_apis_serve_their_own_versions_and_paths_that_start_with_v() {
+        let petstore = (ApiVersion::new(1, 0), ApiVersion::new(2, 0));
+        assert_eq!(
+            requested_version("/pets", petstore).ok(),
+            Some((ApiVersion::new(2, 0), "/pets"))
+        );
+        assert_eq!(
+            requested_version("/v1.0/pets", petstore).ok(),
+            Some((ApiVersion::new(1, 0), "/pets"))
+        );
+        assert_eq!(
+            requested_version("/v1/pets", petstore).ok(),
+            Some((ApiVersion::new(2, 0), "/v1/pets"))
+        );
+        let err = requested_version("/v2.1/pets", petstore).expect_err("too new");
+        assert_eq!(
+            err.message,
+            "client version 2.1 is too new. Maximum supported API version is 2.0"
         );
     }
 

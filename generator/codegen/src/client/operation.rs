@@ -17,7 +17,9 @@ pub(crate) struct Uses {
     pub require: bool,
     /// `check_body`: version checks of JSON bodies.
     pub check_body: bool,
-    /// `encode_path`: path parameters.
+    /// `encode_segment`: path parameters.
+    pub encode_segment: bool,
+    /// `encode_path`: path parameters that span segments.
     pub encode_path: bool,
     /// `JsonStream`.
     pub json_stream: bool,
@@ -45,7 +47,8 @@ impl Uses {
                 }
             )
         });
-        self.encode_path |= op.params.iter().any(|p| p.location == ParamLocation::Path);
+        self.encode_segment |= op.params.iter().any(|p| p.location == ParamLocation::Path);
+        self.encode_path |= op.params.iter().any(|p| p.multi_segment);
         match op.response {
             ResponsePlan::JsonStream(_) => self.json_stream = true,
             ResponsePlan::Frames => {
@@ -479,10 +482,15 @@ fn path_expr(op: &OperationPlan) -> TokenStream {
         {
             Some(p) => {
                 let field = field_ident(&p.field);
-                if p.ty == ParamTy::Scalar(Scalar::String) {
-                    quote!(crate::encode_path(&params.#field))
+                let encode = if p.multi_segment {
+                    quote!(crate::encode_path)
                 } else {
-                    quote!(crate::encode_path(&params.#field.to_string()))
+                    quote!(crate::encode_segment)
+                };
+                if p.ty == ParamTy::Scalar(Scalar::String) {
+                    quote!(#encode(&params.#field))
+                } else {
+                    quote!(#encode(&params.#field.to_string()))
                 }
             }
             None => {

@@ -95,6 +95,9 @@ pub(crate) struct ParamPlan {
     pub description: Option<String>,
     /// Versions in which it exists.
     pub versions: VersionSet,
+    /// A path parameter that spans segments: its `/` are sent as they are
+    /// ([`crate::server::plan::multi_segment_parameter`]).
+    pub multi_segment: bool,
 }
 
 /// The Rust type of a parameter, which also says how it is encoded.
@@ -208,7 +211,14 @@ const ROOT_NAMES: &[&str] = &[
 ];
 
 /// The methods `Client` has besides one per operation.
-const CLIENT_METHODS: &[&str] = &["connect", "connection", "from_env", "new", "version"];
+const CLIENT_METHODS: &[&str] = &[
+    "connect",
+    "connection",
+    "from_env",
+    "new",
+    "version",
+    "with_base_url",
+];
 
 impl ClientPlan {
     /// Resolves every operation of `api`, naming models through `space`.
@@ -315,7 +325,10 @@ impl OperationPlan {
                     shape.collection_format.as_deref(),
                 )?
             };
+            let multi_segment = p.location == ParamLocation::Path
+                && crate::server::plan::multi_segment_parameter(op) == Some(p.name.as_str());
             params.push(ParamPlan {
+                multi_segment,
                 wire: p.name.clone(),
                 field,
                 location: p.location,

@@ -243,23 +243,51 @@ impl ServerPlan {
             " The documented answers of `{}`, one variant per status.",
             op.id
         );
-        let variants = op.responses.iter().map(|r| {
-            let ident = variant_ident(r);
+        let answers: Vec<Answer> = op
+            .responses
+            .iter()
+            .map(|r| Answer {
+                ident: variant_ident(r),
+                status: Some(r.status),
+                description: r.description.as_deref(),
+                body: &r.body,
+                headers: &r.headers,
+                versions: &r.versions,
+            })
+            .chain(op.default_response.as_ref().map(|d| Answer {
+                ident: format_ident!("Default"),
+                status: None,
+                description: d.description.as_deref(),
+                body: &d.body,
+                headers: &d.headers,
+                versions: &d.versions,
+            }))
+            .collect();
+        let variants = answers.iter().map(|a| {
+            let ident = &a.ident;
+            let head = match a.status {
+                Some(status) => format!("Status {status}."),
+                None => "Any other status (the `default` answer).".to_string(),
+            };
             let doc = docs::doc_attrs(&[
-                vec![format!("Status {}.", r.status)],
-                doc_lines(r.description.as_deref()),
-                docs::version_note(&r.versions, &scope, all)
+                vec![head],
+                doc_lines(a.description),
+                docs::version_note(a.versions, &scope, all)
                     .into_iter()
                     .collect(),
             ]);
-            let body = self.body_tokens(&r.body);
-            if r.headers.is_empty() {
+            let body = self.body_tokens(a.body);
+            if a.headers.is_empty() && a.status.is_some() {
                 match body {
                     Some(body) => quote!(#doc #ident(#body)),
                     None => quote!(#doc #ident),
                 }
             } else {
-                let headers = r.headers.iter().map(|(wire, rust)| {
+                let status = a.status.is_none().then(|| {
+                    quote!(/// The status, one the other variants do not have.
+                    status: u16,)
+                });
+                let headers = a.headers.iter().map(|(wire, rust)| {
                     let field = field_ident(rust);
                     let doc = format!(" The `{wire}` header.");
                     quote!(#[doc = #doc] #field: String)
@@ -268,23 +296,28 @@ impl ServerPlan {
                     quote!(/// The body.
                     body: #b,)
                 });
-                quote!(#doc #ident { #body #(#headers,)* })
+                quote!(#doc #ident { #status #body #(#headers,)* })
             }
         });
-        let uses_version = op
-            .responses
+        let uses_version = answers
             .iter()
-            .any(|r| matches!(r.body, ResponseBody::Json(_) | ResponseBody::Messages(_)));
+            .any(|a| matches!(a.body, ResponseBody::Json(_) | ResponseBody::Messages(_)));
         let version_arg = if uses_version {
             quote!(version)
         } else {
             quote!(_version)
         };
         let reply = quote!(drydock_runtime::server::Reply);
-        let arms = op.responses.iter().map(|r| {
-            let ident = variant_ident(r);
-            let status = proc_macro2::Literal::u16_unsuffixed(r.status);
-            let reply = match &r.body {
+        let arms = answers.iter().map(|a| {
+            let ident = &a.ident;
+            let status = match a.status {
+                Some(status) => {
+                    let status = proc_macro2::Literal::u16_unsuffixed(status);
+                    quote!(#status)
+                }
+                None => quote!(status),
+            };
+            let reply = match a.body {
                 ResponseBody::Empty => quote!(#reply::empty(#status)),
                 ResponseBody::Json(_) => quote!(#reply::json(#status, body, version)),
                 ResponseBody::Messages(_) => quote!(#reply::json_messages(#status, body, version)),
@@ -294,26 +327,31 @@ impl ServerPlan {
                 }
                 ResponseBody::Text => quote!(#reply::text(#status, body)),
             };
-            let has_body = !matches!(r.body, ResponseBody::Empty);
-            if r.headers.is_empty() {
+            let has_body = !matches!(a.body, ResponseBody::Empty);
+            if a.headers.is_empty() && a.status.is_some() {
                 if has_body {
                     quote!(Self::#ident(body) => #reply,)
                 } else {
                     quote!(Self::#ident => #reply,)
                 }
             } else {
-                let fields: Vec<_> = r
+                let fields: Vec<_> = a
                     .headers
                     .iter()
                     .map(|(_, rust)| field_ident(rust))
                     .collect();
-                let wires: Vec<_> = r.headers.iter().map(|(wire, _)| wire).collect();
+                let wires: Vec<_> = a.headers.iter().map(|(wire, _)| wire).collect();
+                let status_field = a.status.is_none().then(|| quote!(status,));
                 let body = has_body.then(|| quote!(body,));
-                quote!(Self::#ident { #body #(#fields,)* } => {
-                    let reply = #reply?;
-                    #(let reply = reply.with_header(#wires, &#fields)?;)*
-                    Ok(reply)
-                })
+                if fields.is_empty() {
+                    quote!(Self::#ident { #status_field #body } => #reply,)
+                } else {
+                    quote!(Self::#ident { #status_field #body #(#fields,)* } => {
+                        let reply = #reply?;
+                        #(let reply = reply.with_header(#wires, &#fields)?;)*
+                        Ok(reply)
+                    })
+                }
             }
         });
         quote! {
@@ -397,6 +435,17 @@ impl ServerPlan {
             }
         }
     }
+}
+
+/// One variant of a response enum: a documented status, or the `default`
+/// answer (`status` is `None`), which carries the status it is sent with.
+struct Answer<'a> {
+    ident: proc_macro2::Ident,
+    status: Option<u16>,
+    description: Option<&'a str>,
+    body: &'a ResponseBody,
+    headers: &'a [(String, String)],
+    versions: &'a drydock_ir::VersionSet,
 }
 
 /// `Status200`.

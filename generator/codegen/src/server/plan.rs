@@ -66,8 +66,10 @@ pub(crate) struct OperationPlan {
     pub versions: VersionSet,
     /// Request fields.
     pub fields: Vec<FieldPlan>,
-    /// Response variants.
+    /// Response variants, one per documented status.
     pub responses: Vec<ResponsePlan>,
+    /// The `default` answer, when the spec documents one.
+    pub default_response: Option<DefaultPlan>,
     /// The operation may take over the connection.
     pub hijack: bool,
     /// The path parameter that takes several segments.
@@ -132,6 +134,19 @@ pub(crate) enum ParamTy {
 pub(crate) struct ResponsePlan {
     /// The status code.
     pub status: u16,
+    /// Description.
+    pub description: Option<String>,
+    /// What the body is.
+    pub body: ResponseBody,
+    /// Documented headers: wire name and Rust field name.
+    pub headers: Vec<(String, String)>,
+    /// Versions that document it.
+    pub versions: VersionSet,
+}
+
+/// The spec's `default` answer: any status the others do not list, chosen
+/// by the implementation.
+pub(crate) struct DefaultPlan {
     /// Description.
     pub description: Option<String>,
     /// What the body is.
@@ -343,6 +358,23 @@ fn response_body(shape: Option<&BodyShape>) -> ResponseBody {
     }
 }
 
+/// The path parameter that takes several segments, `/` included, as moby's
+/// router matches it: the `name` of Docker's image, plugin and distribution
+/// paths (`/images/{name}/json` with `library/busybox`). Every other path
+/// parameter is one segment, whose `/` a client must percent-encode.
+pub(crate) fn multi_segment_parameter(op: &Operation) -> Option<&str> {
+    ["/images/", "/plugins/", "/distribution/"]
+        .iter()
+        .any(|prefix| op.path.starts_with(prefix))
+        .then(|| {
+            op.parameters
+                .iter()
+                .find(|p| p.location == ParamLocation::Path && p.name == "name")
+                .map(|p| p.name.as_str())
+        })
+        .flatten()
+}
+
 fn operation_plan(
     op: &Operation,
     api: &Api,
@@ -432,34 +464,35 @@ fn operation_plan(
         });
     }
     let mut responses = Vec::new();
+    let mut default_response = None;
     for r in &op.responses {
-        let Ok(status) = r.status.parse::<u16>() else {
-            continue;
-        };
         let headers = r
             .headers
             .iter()
             .map(|h| (h.name.clone(), h.name.to_snake_case()))
             .collect();
-        responses.push(ResponsePlan {
-            status,
-            description: r.description.clone(),
-            body: response_body(newest(&r.shapes)),
-            headers,
-            versions: r.versions.clone(),
-        });
+        let description = r.description.clone();
+        let body = response_body(newest(&r.shapes));
+        let versions = r.versions.clone();
+        if r.status == "default" {
+            default_response = Some(DefaultPlan {
+                description,
+                body,
+                headers,
+                versions,
+            });
+        } else if let Ok(status) = r.status.parse::<u16>() {
+            responses.push(ResponsePlan {
+                status,
+                description,
+                body,
+                headers,
+                versions,
+            });
+        }
     }
     responses.sort_by_key(|r| r.status);
-    let greedy = ["/images/", "/plugins/", "/distribution/"]
-        .iter()
-        .any(|prefix| op.path.starts_with(prefix))
-        .then(|| {
-            op.parameters
-                .iter()
-                .find(|p| p.location == ParamLocation::Path && p.name == "name")
-                .map(|p| p.name.clone())
-        })
-        .flatten();
+    let greedy = multi_segment_parameter(op).map(str::to_string);
     Ok(OperationPlan {
         id: op.id.clone(),
         method: rust_name(op.id.to_snake_case(), "op"),
@@ -472,6 +505,7 @@ fn operation_plan(
         versions: op.versions.clone(),
         fields,
         responses,
+        default_response,
         hijack: op.hijack,
         greedy,
     })

@@ -49,6 +49,26 @@ impl ServerPlan {
                 quote!(#status => Ok(#module::#response::#ident { #body #(#fields,)* }),)
             }
         });
+        let fallback = match &op.default_response {
+            Some(d) => {
+                let body = match &d.body {
+                    ResponseBody::Empty => None,
+                    ResponseBody::Json(_) | ResponseBody::Text => {
+                        Some(quote!(body: decode(#id, answer.body)?,))
+                    }
+                    ResponseBody::Messages(_) => Some(quote!(body: messages(#id, answer.body)?,)),
+                    ResponseBody::Stream(_) => Some(quote!(body: bytes(answer.body),)),
+                };
+                let fields = d.headers.iter().map(|(wire, rust)| {
+                    let field = field_ident(rust);
+                    quote!(#field: answer.headers.get(#wire).cloned().unwrap_or_default())
+                });
+                quote!(status => Ok(#module::#response::Default { status, #body #(#fields,)* }),)
+            }
+            None => quote! {
+                status => Err(ServerError::internal(format!("{} documents no status {status}", #id))),
+            },
+        };
         let has_stream = op
             .fields
             .iter()
@@ -70,7 +90,7 @@ impl ServerPlan {
                 let answer = (self.answer)(#id, version);
                 match answer.status {
                     #(#arms)*
-                    status => Err(ServerError::internal(format!("{} documents no status {status}", #id))),
+                    #fallback
                 }
             }
         }
