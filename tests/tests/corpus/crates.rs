@@ -85,10 +85,15 @@ pub fn check_without_warnings(what: &str, dir: &Path) {
         "{what}: the generated crate in {} does not pass cargo check:\n{output}",
         dir.display()
     );
+    assert_no_warnings(what, dir, &output);
+}
+
+/// Panics with the warnings of a cargo run in `dir` when its `output` has any.
+pub fn assert_no_warnings(what: &str, dir: &Path, output: &str) {
     let warnings: Vec<&str> = output.lines().filter(|l| l.contains("warning")).collect();
     assert!(
         warnings.is_empty(),
-        "{what}: cargo check of {} warns:\n{}",
+        "{what}: cargo in {} warns:\n{}",
         dir.display(),
         warnings.join("\n")
     );
