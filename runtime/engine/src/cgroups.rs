@@ -461,7 +461,26 @@ pub fn network_counters(pid: i32) -> Result<BTreeMap<String, [u64; 8]>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{DeviceCount, device_ops, io_stat, key_values};
+    use super::{DeviceCount, device_ops, io_stat, key_values, network_counters};
+
+    #[test]
+    fn network_counters_list_every_interface_but_loopback() {
+        let pid = i32::try_from(std::process::id()).expect("a pid");
+        let counters = network_counters(pid).expect("net/dev reads");
+        let listed = std::fs::read_to_string("/proc/self/net/dev").expect("net/dev");
+        let interfaces: Vec<&str> = listed
+            .lines()
+            .skip(2)
+            .filter_map(|line| Some(line.split_once(':')?.0.trim()))
+            .filter(|name| *name != "lo")
+            .collect();
+        assert!(!counters.contains_key("lo"));
+        assert_eq!(counters.keys().map(String::as_str).collect::<Vec<_>>(), {
+            let mut sorted = interfaces.clone();
+            sorted.sort_unstable();
+            sorted
+        });
+    }
 
     #[test]
     fn cgroup_files_of_both_versions_parse() {

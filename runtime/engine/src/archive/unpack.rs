@@ -291,15 +291,16 @@ impl Writer<'_> {
             }
         }
         let header = entry.inner.header();
-        let mode = header.mode()? & 0o7777;
+        // A numeric field left empty is zero, as Go's tar reader takes it (a mode: 0644).
+        let mode = header.mode().unwrap_or(0o644) & 0o7777;
         let (uid, gid) = match self.owner {
             Some(owner) => owner,
             None => (
-                u32::try_from(header.uid()?).unwrap_or(0),
-                u32::try_from(header.gid()?).unwrap_or(0),
+                u32::try_from(header.uid().unwrap_or(0)).unwrap_or(0),
+                u32::try_from(header.gid().unwrap_or(0)).unwrap_or(0),
             ),
         };
-        let mtime = i64::try_from(header.mtime()?).unwrap_or(0);
+        let mtime = i64::try_from(header.mtime().unwrap_or(0)).unwrap_or(0);
         let link = entry.link.clone().unwrap_or_default();
         match kind {
             tar::EntryType::Directory => {
