@@ -379,7 +379,14 @@ async fn changes_list_what_the_container_added_modified_and_deleted() {
             "{expected:?} not in {changes:?}"
         );
     }
-    // The files the engine makes for the container are not its changes.
+    // The files the engine makes for a container are not its changes: one that wrote
+    // nothing has none.
+    let untouched = container(&client, "untouched", &["sleep", "300"], true).await;
+    let none = client
+        .container_changes(ContainerChangesParams { id: untouched })
+        .await
+        .expect("the changes");
+    assert!(none.is_empty(), "{none:?}");
     assert!(
         changes
             .iter()

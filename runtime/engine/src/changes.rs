@@ -6,8 +6,9 @@
 //! an added or deleted entry marks its folder modified.
 //!
 //! The files the engine itself puts in a container (the mount points of `/etc/hosts`,
-//! `/etc/hostname`, `/etc/resolv.conf`, `/proc`, `/sys`, `/dev`…) are not changes: dockerd
-//! keeps them in an init layer below the container's, so they never show.
+//! `/etc/hostname`, `/etc/resolv.conf`, `/proc`, `/sys`, `/dev`…, and of its volumes) are not
+//! changes, nor is a folder that holds nothing else: dockerd keeps them in an init layer
+//! below the container's, so they never show.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -139,7 +140,13 @@ impl Walk<'_> {
                         && image.mode() == metadata.mode()
                         && image.mtime() == metadata.mtime()
                         && image.mtime_nsec() == metadata.mtime_nsec();
-                    if same_dir {
+                    let only_engine_files = image.is_dir()
+                        && metadata.is_dir()
+                        && image.mode() == metadata.mode()
+                        && image.uid() == metadata.uid()
+                        && image.gid() == metadata.gid()
+                        && self.holds_only_engine_files(relative, &path);
+                    if same_dir || only_engine_files {
                         return Ok(());
                     }
                     ChangeKind::Modified
@@ -164,6 +171,18 @@ impl Walk<'_> {
         }
         self.changes.push(Change { path, kind });
         Ok(())
+    }
+
+    /// Whether everything the layer holds in the folder is the engine's (its time changed
+    /// only because the engine made a mount point in it, which dockerd's init layer hides).
+    fn holds_only_engine_files(&self, relative: &Path, path: &str) -> bool {
+        let Ok(entries) = fs::read_dir(self.upper.join(relative)) else {
+            return false;
+        };
+        entries.flatten().all(|entry| {
+            let child = format!("{path}/{}", entry.file_name().to_string_lossy());
+            self.ignored.contains(&child)
+        })
     }
 
     /// Whether the entry is an overlay whiteout or an opaque folder.
@@ -252,7 +271,16 @@ mod tests {
             unsafe { libc::mknod(whiteout.as_ptr(), libc::S_IFCHR, 0) },
             0
         );
-        let found = changes(&rootfs, &[lower], &[]).expect("changes read");
+        // A volume's mount point made in a folder of the image: neither is a change.
+        fs::create_dir_all(lower.join("data")).expect("a lower folder");
+        fs::create_dir_all(upper.join("data/vol")).expect("a mount point");
+        let data = crate::images::layer_c_path(&upper.join("data")).expect("a path");
+        // SAFETY: `data` is NUL-terminated and `times` two timespecs, both outliving the call.
+        assert_eq!(
+            unsafe { libc::utimensat(libc::AT_FDCWD, data.as_ptr(), times.as_ptr(), 0) },
+            0
+        );
+        let found = changes(&rootfs, &[lower], &["/data/vol".to_owned()]).expect("changes read");
         let change = |path: &str, kind| Change {
             path: path.to_owned(),
             kind,
