@@ -471,3 +471,77 @@ async fn update_changes_the_memory_limit_in_the_cgroup_and_the_host_config() {
     assert_eq!(host.memory, Some(64 << 20));
     assert_eq!(host.memory_swap, Some(128 << 20));
 }
+
+#[tokio::test]
+async fn copy_uid_gid_gives_uploads_the_container_users_ids() {
+    let (_daemon, client) = daemon("files-owner").await;
+    let id = client
+        .container_create(ContainerCreateParams {
+            name: Some("owner".to_owned()),
+            body: ContainerCreateBody {
+                image: Some("busybox".to_owned()),
+                user: Some("1234:5678".to_owned()),
+                cmd: Some(ContainerConfigCmd::List(vec!["true".to_owned()])),
+                ..ContainerCreateBody::default()
+            },
+        })
+        .await
+        .expect("create")
+        .id;
+    let owners = |copy: Option<&str>, name: &str| {
+        let (client, id, copy, name) = (&client, &id, copy.map(str::to_owned), name.to_owned());
+        async move {
+            client
+                .put_container_archive(PutContainerArchiveParams {
+                    id: id.clone(),
+                    path: "/tmp".to_owned(),
+                    no_overwrite_dir_non_dir: None,
+                    copy_uidgid: copy,
+                    body: tar_of(&[(&name, 'f', "x")]).into(),
+                })
+                .await
+                .expect("the upload");
+            let stream = client
+                .container_archive(ContainerArchiveParams {
+                    id: id.clone(),
+                    path: format!("/tmp/{name}"),
+                })
+                .await
+                .expect("the download");
+            let tar = collect(stream).await;
+            let mut archive = tar::Archive::new(&tar[..]);
+            let entry = archive.entries().expect("a tar").next().expect("an entry");
+            let header = entry.expect("an entry").header().clone();
+            (header.uid().expect("a uid"), header.gid().expect("a gid"))
+        }
+    };
+    assert_eq!(owners(Some("true"), "copied").await, (1234, 5678));
+    assert_eq!(owners(None, "kept").await, (0, 0));
+}
+
+#[tokio::test]
+async fn streamed_stats_come_every_second_each_with_the_one_before() {
+    let (_daemon, client) = daemon("files-stream").await;
+    let id = container(&client, "stream", &["sleep", "300"], true).await;
+    let mut frames = client
+        .container_stats(ContainerStatsParams {
+            id,
+            stream: Some(true),
+        })
+        .await
+        .expect("the stats");
+    let first = frames.next().await.expect("a frame").expect("decodes");
+    let second = frames.next().await.expect("a frame").expect("decodes");
+    assert_eq!(first["preread"], "0001-01-01T00:00:00Z");
+    assert_eq!(second["preread"], first["read"]);
+    assert_eq!(second["precpu_stats"], first["cpu_stats"]);
+    let read = |frame: &BTreeMap<String, serde_json::Value>| {
+        frame["read"]
+            .as_str()
+            .expect("a time")
+            .parse::<drydock_engine::timestamp::Timestamp>()
+            .expect("RFC 3339")
+            .unix_seconds()
+    };
+    assert!(read(&second) - read(&first) >= 1, "{first:?} {second:?}");
+}
