@@ -1,12 +1,18 @@
 //! The `System` area: version, info, events, disk usage, registry login.
 
+use std::collections::HashMap;
+
+use drydock_engine::digest::Digest;
 use drydock_runtime::ApiVersion;
 use drydock_runtime::server::ServerError;
 use drydock_server::system::*;
 use futures_util::StreamExt;
 use serde_json::json;
 
+use crate::containers::record::ContainerRecord;
+use crate::containers::view;
 use crate::daemon::Daemon;
+use crate::errors::blocking;
 use crate::events::parse_time;
 
 /// The kernel's release (`uname -r`).
@@ -56,7 +62,7 @@ fn mem_total() -> i64 {
 }
 
 /// The host's name.
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|v| v.trim().to_owned())
         .unwrap_or_default()
@@ -225,6 +231,33 @@ impl drydock_server::System for Daemon {
         Ok(SystemEventsResponse::Status200(Box::pin(stream)))
     }
 
+    async fn system_data_usage(
+        &self,
+        _request: SystemDataUsageRequest,
+        version: ApiVersion,
+    ) -> Result<SystemDataUsageResponse, ServerError> {
+        let listed = drydock_server::Images::image_list(
+            self,
+            drydock_server::images::ImageListRequest {
+                all: None,
+                filters: None,
+                digests: None,
+                filter: None,
+            },
+            version,
+        )
+        .await?;
+        let drydock_server::images::ImageListResponse::Status200(images) = listed else {
+            return Err(ServerError::internal("the images could not be listed"));
+        };
+        let mut records: Vec<ContainerRecord> =
+            self.containers.all().iter().map(|c| c.snapshot()).collect();
+        records.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+        let engine = self.clone();
+        let usage = blocking(move || disk_usage(&engine, images, &records)).await?;
+        Ok(SystemDataUsageResponse::Status200(Box::new(usage)))
+    }
+
     async fn system_auth(
         &self,
         _request: SystemAuthRequest,
@@ -234,4 +267,83 @@ impl drydock_server::System for Daemon {
             "drydockd talks to no registry: there is nothing to log in to",
         ))
     }
+}
+
+/// `docker system df` as dockerd (20.10) counts it: the bytes of every layer the images use
+/// (each once); each image with the containers that use it and the bytes of its layers that
+/// other images use too; every container with its changes (`SizeRw`) and its whole root
+/// (`SizeRootFs`: its image and its changes); the local volumes without driver options with
+/// the bytes of their content and the containers that reference them.
+fn disk_usage(
+    daemon: &Daemon,
+    mut images: Vec<drydock_models::ImageSummary>,
+    records: &[ContainerRecord],
+) -> drydock_engine::Result<drydock_models::SystemDataUsageResponse> {
+    // Each image's layers as dockerd keys them: by the chain of layers up to each.
+    let mut layers_of_image: Vec<Vec<(Vec<Digest>, u64)>> = Vec::with_capacity(images.len());
+    let mut uses: HashMap<Vec<Digest>, (usize, u64)> = HashMap::new();
+    for image in &images {
+        let Some(id) = Digest::parse(&image.id) else {
+            layers_of_image.push(Vec::new());
+            continue;
+        };
+        let mut chain = Vec::new();
+        let mut layers = Vec::new();
+        for diff_id in daemon.images.config(&id)?.rootfs.diff_ids {
+            let size = daemon.images.layer_size(&diff_id)?;
+            chain.push(diff_id);
+            uses.entry(chain.clone()).or_insert((0, size)).0 += 1;
+            layers.push((chain.clone(), size));
+        }
+        layers_of_image.push(layers);
+    }
+    let layers_size: u64 = uses.values().map(|(_, size)| size).sum();
+    let mut image_sizes = HashMap::new();
+    for (image, layers) in images.iter_mut().zip(&layers_of_image) {
+        let shared: u64 = layers
+            .iter()
+            .filter(|(chain, _)| uses.get(chain).is_some_and(|(count, _)| *count > 1))
+            .map(|(_, size)| size)
+            .sum();
+        image.shared_size = i64::try_from(shared).unwrap_or(i64::MAX);
+        let containers = records.iter().filter(|r| r.image_id == image.id).count();
+        image.containers = i64::try_from(containers).unwrap_or(i64::MAX);
+        image_sizes.insert(image.id.clone(), image.size);
+    }
+    let containers = records
+        .iter()
+        .map(|record| {
+            let mut row = view::summary(record);
+            let size_rw = daemon
+                .runtime
+                .changes_size(&record.id)
+                .map_or(-1, |size| i64::try_from(size).unwrap_or(i64::MAX));
+            row.size_rw = Some(size_rw);
+            row.size_root_fs = image_sizes
+                .get(&record.image_id)
+                .map(|image| image + size_rw.max(0));
+            row
+        })
+        .collect();
+    let volumes = daemon
+        .volumes
+        .usage()?
+        .into_iter()
+        .map(|usage| {
+            let mut model = crate::volumes::volume_model(&usage.volume);
+            model.usage_data = Some(Some(drydock_models::VolumeUsageData {
+                size: usage
+                    .size
+                    .map_or(-1, |size| i64::try_from(size).unwrap_or(i64::MAX)),
+                ref_count: i64::try_from(usage.volume.users.len()).unwrap_or(i64::MAX),
+            }));
+            model
+        })
+        .collect();
+    Ok(drydock_models::SystemDataUsageResponse {
+        layers_size: Some(i64::try_from(layers_size).unwrap_or(i64::MAX)),
+        images: Some(images),
+        containers: Some(containers),
+        volumes: Some(volumes),
+    })
 }

@@ -1,5 +1,7 @@
 //! `docker create`: the request's config checked and merged with the image's, as dockerd
-//! does, into a new container record.
+//! does, into a new container record, its mounts planned and its volumes created.
+
+use std::sync::Arc;
 
 use drydock_engine::images::ContainerConfig;
 use drydock_engine::oci::merge_image_config;
@@ -8,7 +10,9 @@ use drydock_models::{ContainerCreateBody, HostConfig};
 use drydock_runtime::server::ServerError;
 use serde_json::Value;
 
+use super::mounts;
 use super::record::{ContainerRecord, State};
+use super::store::Container;
 use crate::daemon::{Daemon, random_hex};
 use crate::errors::api_error;
 use crate::names;
@@ -87,18 +91,41 @@ fn validate_host_config(host: &HostConfig) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// Creates the container record of a create request.
+/// Creates a container as `docker create` does: its record (config merged with the image's,
+/// mounts planned), its volumes (a volume `create` event each), then the container itself.
 ///
 /// # Errors
 ///
-/// 400 for an invalid name or config, 404 `No such image`, 409 for a name in use.
-pub fn create(
+/// 400 for an invalid name, config or mount, 404 `No such image` or volume driver, 409 for a
+/// name in use; nothing is left behind then.
+pub async fn create(
+    daemon: &Daemon,
+    name: Option<&str>,
+    body: &ContainerCreateBody,
+) -> Result<Arc<Container>, ServerError> {
+    let record = new_record(daemon, name, body)?;
+    mounts::create_volumes(daemon, &record).await?;
+    match daemon.containers.insert(record.clone()) {
+        Ok(container) => Ok(container),
+        Err(e) => {
+            mounts::release(daemon, &record, true).await;
+            Err(e)
+        }
+    }
+}
+
+/// The record of a new container from a create request.
+fn new_record(
     daemon: &Daemon,
     name: Option<&str>,
     body: &ContainerCreateBody,
 ) -> Result<ContainerRecord, ServerError> {
     let name = match name.filter(|n| !n.is_empty()) {
-        Some(requested) => names::validate(requested)?,
+        Some(requested) => {
+            let name = names::validate(requested)?;
+            daemon.containers.check_name_free(&name)?;
+            name
+        }
         None => {
             let seed = u64::from_str_radix(&random_hex(8), 16).unwrap_or(7);
             names::generate(seed, |candidate| {
@@ -140,8 +167,18 @@ pub fn create(
     {
         host_config.network_mode = Some("default".to_owned());
     }
+    let id = random_hex(32);
+    if config.hostname.is_empty() {
+        // dockerd's: the host's name on the host's network, else the id's first 12 digits.
+        config.hostname = if host_config.network_mode.as_deref() == Some("host") {
+            crate::system::hostname()
+        } else {
+            id[..12].to_owned()
+        };
+    }
+    let mounts = mounts::plan(daemon, &config, &host_config)?;
     Ok(ContainerRecord {
-        id: random_hex(32),
+        id,
         name,
         created: Timestamp::now(),
         image,
@@ -151,6 +188,9 @@ pub fn create(
         state: State::default(),
         restart_count: 0,
         exec_ids: Vec::new(),
+        mounts,
+        volumes_populated: false,
+        volumes_mounted: false,
     })
 }
 

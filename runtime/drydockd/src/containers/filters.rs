@@ -3,6 +3,7 @@
 use drydock_runtime::Filters;
 use drydock_runtime::server::ServerError;
 
+use super::mounts;
 use super::record::{ContainerRecord, Status};
 
 /// The filter keys `docker ps` accepts.
@@ -88,6 +89,9 @@ pub fn matches(filters: &Filters, record: &ContainerRecord) -> bool {
                 && code
                     .parse::<i32>()
                     .is_ok_and(|code| code == record.state.exit_code)
+        })
+        && any("volume", &|volume| {
+            mounts::uses_volume(&record.mounts, volume)
         })
         && any("is-task", &|value| value == "false")
 }

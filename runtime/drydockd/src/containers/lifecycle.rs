@@ -14,6 +14,7 @@ use drydock_engine::timestamp::Timestamp;
 use drydock_runtime::server::ServerError;
 use tokio::io::unix::AsyncFd;
 
+use super::mounts;
 use super::record::{ContainerRecord, Status};
 use super::store::Container;
 use crate::daemon::Daemon;
@@ -104,15 +105,30 @@ async fn start_locked(daemon: &Daemon, container: &Arc<Container>) -> Result<(),
     let image = Digest::parse(&record.image_id)
         .ok_or_else(|| ServerError::internal(format!("bad image id {}", record.image_id)))?;
     let host = host_settings(daemon, &record)?;
+    // What the container's network tells its /etc/hosts: nothing until it is attached to one
+    // before this point (its addresses then go here).
+    let network = mounts::NetworkFacts::default();
     let attaches = container.pending_attaches.swap(0, Ordering::SeqCst);
-    let engine = daemon.clone();
-    let id = record.id.clone();
-    let config = record.config.clone();
-    let launched = blocking(move || {
-        let layers = engine.images.layer_paths(&image)?;
-        engine.runtime.start(&id, &layers, &config, &host, attaches)
-    })
+    let launched = async {
+        let engine = daemon.clone();
+        let ready = Arc::clone(container);
+        let (layers, host) = blocking(move || {
+            let layers = engine.images.layer_paths(&image)?;
+            let mut host = host;
+            mounts::mounts_for_start(&engine, &ready, &layers, &network, &mut host)?;
+            Ok((layers, host))
+        })
+        .await?;
+        mounts::publish_mounted(daemon, &record);
+        let engine = daemon.clone();
+        let id = record.id.clone();
+        let config = record.config.clone();
+        blocking(move || engine.runtime.start(&id, &layers, &config, &host, attaches)).await
+    }
     .await;
+    if launched.is_err() {
+        mounts::unmount_after_exit(daemon, container).await;
+    }
     match launched {
         Ok(launched) => {
             container.update(|record| {
@@ -199,6 +215,9 @@ async fn on_exit(
     exit_code: i32,
     finished_at: Timestamp,
 ) {
+    // Before the exit is recorded (as dockerd cleans up before `die`), so a start that waits
+    // for it never has its volumes unmounted under it.
+    mounts::unmount_after_exit(daemon, container).await;
     container.exits.fetch_add(1, Ordering::SeqCst);
     let recorded = container.update(|record| {
         record.state.status = Status::Exited;
@@ -223,7 +242,8 @@ async fn on_exit(
         &[("exitCode", exit_code.to_string())],
     );
     if record.host_config.auto_remove == Some(true) {
-        if let Err(e) = remove(daemon, container, true, false).await {
+        // dockerd's auto-removal is `docker rm -fv`: anonymous volumes go too.
+        if let Err(e) = remove(daemon, container, true, true).await {
             log::error!(
                 "container {}: auto-remove failed: {}",
                 container.id,
@@ -524,7 +544,8 @@ pub async fn set_paused(
     Ok(())
 }
 
-/// Removes a container; a running one only with `force` (killed first).
+/// Removes a container; a running one only with `force` (killed first). Its references on
+/// its volumes are dropped; with `volumes` (`docker rm -v`) its anonymous volumes go too.
 ///
 /// # Errors
 ///
@@ -533,7 +554,7 @@ pub async fn remove(
     daemon: &Daemon,
     container: &Arc<Container>,
     force: bool,
-    _volumes: bool,
+    volumes: bool,
 ) -> Result<(), ServerError> {
     let record = container.snapshot();
     if record.state.status == Status::Removing {
@@ -566,18 +587,26 @@ pub async fn remove(
         let _ = container.update(|record| record.state.status = Status::Dead);
         return Err(e);
     }
+    // A container killed to be removed may not have been cleaned up after yet.
+    mounts::unmount_after_exit(daemon, container).await;
+    mounts::release(daemon, &record, volumes).await;
     daemon.containers.forget(&record.id);
     daemon.execs.forget_container(&record.id);
     publish(daemon, &record, "destroy", &[]);
     Ok(())
 }
 
-/// When the daemon opens: watches the exits of running containers, and starts the ones
+/// When the daemon opens: unmounts the volumes of containers that exited while it was away,
+/// watches the exits of running containers, and starts the ones
 /// whose restart policy says so (`always`, `unless-stopped` unless stopped by the user, and
 /// `on-failure` after a failure), as dockerd does on its start.
 pub async fn resume(daemon: &Daemon) {
     for container in daemon.containers.all() {
         let record = container.snapshot();
+        if !record.state.status.is_running() && record.volumes_mounted {
+            // It exited while the daemon was away.
+            mounts::unmount_after_exit(daemon, &container).await;
+        }
         match record.state.status {
             Status::Running | Status::Paused => {
                 watch_exit(

@@ -4,6 +4,7 @@ pub mod create;
 pub mod files;
 pub mod filters;
 pub mod lifecycle;
+pub mod mounts;
 pub mod record;
 pub mod stats;
 pub mod store;
@@ -24,8 +25,7 @@ impl drydock_server::Containers for Daemon {
         request: ContainerCreateRequest,
         _version: ApiVersion,
     ) -> Result<ContainerCreateResponse, ServerError> {
-        let record = create::create(self, request.name.as_deref(), &request.body)?;
-        let container = self.containers.insert(record)?;
+        let container = create::create(self, request.name.as_deref(), &request.body).await?;
         let record = container.snapshot();
         lifecycle::publish(self, &record, "create", &[]);
         Ok(ContainerCreateResponse::Status201(Box::new(

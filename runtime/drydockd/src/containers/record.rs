@@ -1,9 +1,10 @@
 //! What drydockd keeps of a container on disk (`<data root>/containers/<id>/config.v2.json`,
-//! written atomically): its config as created, its host config, its state.
+//! written atomically): its config as created, its host config, its mounts, its state.
 
 use std::path::{Path, PathBuf};
 
 use drydock_engine::images::ContainerConfig;
+use drydock_engine::mounts::MountPlan;
 use drydock_engine::timestamp::Timestamp;
 use drydock_models::HostConfig;
 use serde::{Deserialize, Serialize};
@@ -111,6 +112,15 @@ pub struct ContainerRecord {
     /// The execs started in it while it runs.
     #[serde(default)]
     pub exec_ids: Vec<String>,
+    /// Its binds, volumes and tmpfs mounts, decided at create.
+    #[serde(default)]
+    pub mounts: MountPlan,
+    /// Whether the image's content was copied into its new volumes (once, at its first start).
+    #[serde(default)]
+    pub volumes_populated: bool,
+    /// Whether its volumes are mounted for a run not cleaned up after yet.
+    #[serde(default)]
+    pub volumes_mounted: bool,
 }
 
 impl ContainerRecord {

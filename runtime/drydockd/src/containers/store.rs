@@ -185,12 +185,7 @@ impl ContainerStore {
     /// 409 when the name is taken; 500 when the record cannot be written.
     pub fn insert(&self, record: ContainerRecord) -> Result<Arc<Container>, ServerError> {
         let mut map = self.map();
-        if let Some(other) = map.values().find(|c| c.lock().name == record.name) {
-            return Err(ServerError::conflict(format!(
-                "Conflict. The container name \"/{}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
-                record.name, other.id
-            )));
-        }
+        check_name_free(&map, &record.name, None)?;
         let container = Arc::new(Container::new(record, &self.data_root));
         if let Some(dir) = container.file.parent() {
             std::fs::create_dir_all(dir)
@@ -210,16 +205,18 @@ impl ContainerStore {
     /// 409 when the name is taken.
     pub fn rename(&self, container: &Container, name: String) -> Result<String, ServerError> {
         let map = self.map();
-        if let Some(other) = map
-            .values()
-            .find(|c| c.id != container.id && c.lock().name == name)
-        {
-            return Err(ServerError::conflict(format!(
-                "Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
-                other.id
-            )));
-        }
+        check_name_free(&map, &name, Some(&container.id))?;
         container.update(|record| std::mem::replace(&mut record.name, name))
+    }
+
+    /// Refuses a name another container has, as [`ContainerStore::insert`] would, so a
+    /// create can stop before it makes anything.
+    ///
+    /// # Errors
+    ///
+    /// 409 when the name is taken.
+    pub fn check_name_free(&self, name: &str) -> Result<(), ServerError> {
+        check_name_free(&self.map(), name, None)
     }
 
     /// Forgets a removed container (its folders are already gone) and wakes its waiters.
@@ -245,6 +242,24 @@ impl ContainerStore {
             }
         }
         counts
+    }
+}
+
+/// Docker's 409 when a container other than `except` is called `name`.
+fn check_name_free(
+    map: &BTreeMap<String, Arc<Container>>,
+    name: &str,
+    except: Option<&str>,
+) -> Result<(), ServerError> {
+    match map
+        .values()
+        .find(|c| Some(c.id.as_str()) != except && c.lock().name == name)
+    {
+        Some(other) => Err(ServerError::conflict(format!(
+            "Conflict. The container name \"/{name}\" is already in use by container \"{}\". You have to remove (or rename) that container to be able to reuse that name.",
+            other.id
+        ))),
+        None => Ok(()),
     }
 }
 

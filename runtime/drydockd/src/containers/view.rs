@@ -8,6 +8,7 @@ use drydock_models::{
 };
 use drydock_runtime::server::ServerError;
 
+use super::mounts;
 use super::record::{ContainerRecord, Status};
 use crate::daemon::Daemon;
 
@@ -132,7 +133,7 @@ pub fn inspect(
         }),
         size_rw: None,
         size_root_fs: None,
-        mounts: Some(Vec::new()),
+        mounts: Some(mounts::mount_points(&record.mounts)),
         config: Some(convert(&record.config)?),
         network_settings: Some(network_settings(record)),
     })
@@ -185,7 +186,7 @@ pub fn summary(record: &ContainerRecord) -> ContainerSummaryItem {
         network_settings: Some(ContainerSummaryItemNetworkSettings {
             networks: Some(Default::default()),
         }),
-        mounts: Some(Vec::new()),
+        mounts: Some(mounts::mount_points(&record.mounts)),
     }
 }
 

@@ -9,7 +9,7 @@
 mod slot;
 
 #[path = "../../../engine/tests/support/rootfs_tar.rs"]
-mod rootfs_tar;
+pub mod rootfs_tar;
 pub use rootfs_tar::busybox_rootfs;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use drydock_client::{Client, ClientConfig, ImageCreateParams};
+use drydock_client::{Client, ClientConfig, ContainerLogsParams, Error, ImageCreateParams};
 use drydock_engine::network::link;
 use drydock_engine::network::nat::Firewall;
 use drydock_runtime::transport::DockerHost;
@@ -153,12 +153,25 @@ impl DaemonProcess {
 
     /// Imports the busybox rootfs as `busybox:latest` and returns its id.
     pub async fn import_busybox(&self, client: &Client) -> String {
-        let tarball = busybox_rootfs();
+        self.import(client, busybox_rootfs(), "busybox", &[]).await
+    }
+
+    /// Imports a rootfs `tarball` as `<repo>:latest` with `changes` applied to its config
+    /// (`docker import --change`, e.g. `VOLUME /data`) and returns its id.
+    pub async fn import(
+        &self,
+        client: &Client,
+        tarball: Vec<u8>,
+        repo: &str,
+        changes: &[&str],
+    ) -> String {
         let mut progress = client
             .image_create(ImageCreateParams {
                 from_src: Some("-".to_owned()),
-                repo: Some("busybox".to_owned()),
+                repo: Some(repo.to_owned()),
                 tag: Some("latest".to_owned()),
+                changes: (!changes.is_empty())
+                    .then(|| changes.iter().map(|c| (*c).to_owned()).collect()),
                 body: Some(tarball.into()),
                 ..ImageCreateParams::default()
             })
@@ -176,6 +189,34 @@ impl DaemonProcess {
             "the import reports the image id: {id}"
         );
         id
+    }
+}
+
+/// Everything a container wrote to stdout and stderr, from its log.
+pub async fn logs(client: &Client, id: &str) -> String {
+    let mut frames = client
+        .container_logs(ContainerLogsParams {
+            id: id.to_owned(),
+            stdout: Some(true),
+            stderr: Some(true),
+            ..ContainerLogsParams::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("logs {id}: {e}"));
+    let mut text = String::new();
+    while let Some(frame) = frames.next().await {
+        text.push_str(&String::from_utf8_lossy(&frame.expect("a frame").payload));
+    }
+    text
+}
+
+/// The status and message of a daemon's error answer.
+pub fn refusal(error: Error) -> (u16, String) {
+    match error {
+        Error::Daemon {
+            status, message, ..
+        } => (status, message),
+        other => panic!("expected an answer from the daemon, got {other}"),
     }
 }
 

@@ -11,6 +11,12 @@ const BUSYBOX: &str = "/bin/busybox";
 /// A tar of a minimal busybox root filesystem: `/bin/busybox` with a symlink per applet,
 /// `/etc/passwd` and `/etc/group` holding root, and the usual empty folders.
 pub fn busybox_rootfs() -> Vec<u8> {
+    busybox_rootfs_with(&[])
+}
+
+/// [`busybox_rootfs`] with the regular files `extra` (path, content; mode 0644, folders made
+/// as they are unpacked) added at its end.
+pub fn busybox_rootfs_with(extra: &[(&str, &[u8])]) -> Vec<u8> {
     let busybox = fs::read(BUSYBOX)
         .unwrap_or_else(|e| panic!("cannot read {BUSYBOX}: {e} (install Debian's busybox-static)"));
     let listed = Command::new(BUSYBOX)
@@ -62,6 +68,9 @@ pub fn busybox_rootfs() -> Vec<u8> {
         0o644,
         b"root:x:0:\n",
     );
+    for (path, data) in extra {
+        append(&mut archive, tar::EntryType::Regular, path, 0o644, data);
+    }
     archive.into_inner().expect("the archive finishes")
 }
 
