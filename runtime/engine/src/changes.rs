@@ -5,10 +5,11 @@
 //! differ); an overlay whiteout (a 0:0 character device) or an opaque folder is a deletion;
 //! an added or deleted entry marks its folder modified.
 //!
-//! The files the engine itself puts in a container (the mount points of `/etc/hosts`,
-//! `/etc/hostname`, `/etc/resolv.conf`, `/proc`, `/sys`, `/dev`…, and of its volumes) are not
-//! changes, nor is a folder that holds nothing else: dockerd keeps them in an init layer
-//! below the container's, so they never show.
+//! The files the engine itself puts in every container (the mount points of `/etc/hosts`,
+//! `/etc/hostname`, `/etc/resolv.conf`, `/proc`, `/sys`, `/dev`…) are not changes, nor is a
+//! folder that holds nothing else: dockerd keeps them in an init layer below the container's,
+//! so they never show. The mount points of a container's own volumes and binds are changes,
+//! as in dockerd.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -68,22 +69,17 @@ pub struct Change {
 }
 
 /// The changes of the container whose rootfs folder is `rootfs_dir`, on the image `layers`
-/// (top-most first), in the order of a walk of its writable layer by name. `mounts` are the
-/// destinations of its binds and volumes: mount points made for them are not changes either.
+/// (top-most first), in the order of a walk of its writable layer by name.
 ///
 /// # Errors
 ///
 /// When the writable layer cannot be read.
-pub fn changes(rootfs_dir: &Path, layers: &[PathBuf], mounts: &[String]) -> Result<Vec<Change>> {
+pub fn changes(rootfs_dir: &Path, layers: &[PathBuf]) -> Result<Vec<Change>> {
     let upper = RootfsDirs::in_dir(rootfs_dir).upper;
     let mut walk = Walk {
         upper: &upper,
         layers,
-        ignored: ENGINE_PATHS
-            .iter()
-            .map(|path| (*path).to_owned())
-            .chain(mounts.iter().cloned())
-            .collect(),
+        ignored: ENGINE_PATHS.iter().map(|path| (*path).to_owned()).collect(),
         changed_dirs: HashSet::new(),
         changes: Vec::new(),
     };
@@ -239,6 +235,30 @@ mod tests {
     use std::fs;
 
     #[test]
+    fn a_folder_holding_only_the_engines_mount_points_is_no_change() {
+        let scratch = crate::scratch::ScratchDir::new("engine-files");
+        let lower = scratch.path().join("lower");
+        let rootfs = scratch.path().join("rootfs");
+        let upper = rootfs.join("diff");
+        fs::create_dir_all(lower.join("etc")).expect("a lower folder");
+        fs::create_dir_all(upper.join("etc")).expect("an upper folder");
+        for file in ["hosts", "hostname", "resolv.conf"] {
+            fs::write(upper.join("etc").join(file), "").expect("a mount point");
+        }
+        let etc = crate::images::layer_c_path(&upper.join("etc")).expect("a path");
+        let times = [libc::timespec {
+            tv_sec: 1,
+            tv_nsec: 0,
+        }; 2];
+        // SAFETY: `etc` is NUL-terminated and `times` two timespecs, both outliving the call.
+        assert_eq!(
+            unsafe { libc::utimensat(libc::AT_FDCWD, etc.as_ptr(), times.as_ptr(), 0) },
+            0
+        );
+        assert_eq!(changes(&rootfs, &[lower]).expect("changes read"), []);
+    }
+
+    #[test]
     fn added_deleted_and_modified_entries_are_told_apart() {
         let scratch = crate::scratch::ScratchDir::new("changes");
         let lower = scratch.path().join("lower");
@@ -271,16 +291,7 @@ mod tests {
             unsafe { libc::mknod(whiteout.as_ptr(), libc::S_IFCHR, 0) },
             0
         );
-        // A volume's mount point made in a folder of the image: neither is a change.
-        fs::create_dir_all(lower.join("data")).expect("a lower folder");
-        fs::create_dir_all(upper.join("data/vol")).expect("a mount point");
-        let data = crate::images::layer_c_path(&upper.join("data")).expect("a path");
-        // SAFETY: `data` is NUL-terminated and `times` two timespecs, both outliving the call.
-        assert_eq!(
-            unsafe { libc::utimensat(libc::AT_FDCWD, data.as_ptr(), times.as_ptr(), 0) },
-            0
-        );
-        let found = changes(&rootfs, &[lower], &["/data/vol".to_owned()]).expect("changes read");
+        let found = changes(&rootfs, &[lower]).expect("changes read");
         let change = |path: &str, kind| Change {
             path: path.to_owned(),
             kind,

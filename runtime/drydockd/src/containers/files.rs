@@ -191,8 +191,7 @@ pub async fn changes(
 ) -> Result<Vec<drydock_models::ContainerChangesResponseItem>, ServerError> {
     let view = view(daemon, record)?;
     let changes =
-        blocking(move || drydock_engine::changes::changes(&view.rootfs_dir, &view.layers, &[]))
-            .await?;
+        blocking(move || drydock_engine::changes::changes(&view.rootfs_dir, &view.layers)).await?;
     Ok(changes
         .into_iter()
         .map(|change| drydock_models::ContainerChangesResponseItem {
