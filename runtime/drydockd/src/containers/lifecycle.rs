@@ -131,7 +131,7 @@ async fn start_locked(daemon: &Daemon, container: &Arc<Container>) -> Result<(),
     }
     match launched {
         Ok(launched) => {
-            container.update(|record| {
+            container.update_running_state(|record| {
                 record.state.status = Status::Running;
                 record.state.pid = launched.pid;
                 record.state.monitor_pid = launched.monitor_pid;
@@ -219,7 +219,7 @@ async fn on_exit(
     // for it never has its volumes unmounted under it.
     mounts::unmount_after_exit(daemon, container).await;
     container.exits.fetch_add(1, Ordering::SeqCst);
-    let recorded = container.update(|record| {
+    let recorded = container.update_running_state(|record| {
         record.state.status = Status::Exited;
         record.state.exit_code = exit_code;
         record.state.finished_at = Some(finished_at);
@@ -574,7 +574,7 @@ pub async fn remove(
             record.id
         )));
     }
-    container.update(|record| {
+    container.update_running_state(|record| {
         record.state.manually_stopped = true;
         if !record.state.status.is_running() {
             record.state.status = Status::Removing;

@@ -61,10 +61,37 @@ impl Container {
         &self,
         change: impl FnOnce(&mut ContainerRecord) -> T,
     ) -> Result<T, ServerError> {
+        self.change(change, true)
+    }
+
+    /// Like [`Container::update`], for changes the container's monitor records too (it
+    /// started, it exited) or that a restart need not find (removal in progress): the file
+    /// is replaced atomically but not synced, sparing two disk flushes per change.
+    ///
+    /// # Errors
+    ///
+    /// A 500 when the record cannot be written.
+    pub fn update_running_state<T>(
+        &self,
+        change: impl FnOnce(&mut ContainerRecord) -> T,
+    ) -> Result<T, ServerError> {
+        self.change(change, false)
+    }
+
+    fn change<T>(
+        &self,
+        change: impl FnOnce(&mut ContainerRecord) -> T,
+        sync: bool,
+    ) -> Result<T, ServerError> {
         let (result, saved) = {
             let mut record = self.lock();
             let result = change(&mut record);
-            (result, durable::write_json_atomically(&self.file, &*record))
+            let saved = if sync {
+                durable::write_json_atomically(&self.file, &*record)
+            } else {
+                durable::replace_json_atomically(&self.file, &*record)
+            };
+            (result, saved)
         };
         self.changes.send_modify(|generation| *generation += 1);
         saved.map_err(crate::errors::api_error)?;
