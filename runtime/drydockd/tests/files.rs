@@ -545,3 +545,86 @@ async fn streamed_stats_come_every_second_each_with_the_one_before() {
     };
     assert!(read(&second) - read(&first) >= 1, "{first:?} {second:?}");
 }
+
+#[tokio::test]
+async fn copies_see_the_containers_volumes_binds_and_etc_files_running_or_stopped() {
+    let (daemon, client) = daemon("files-mounts").await;
+    let bound = PathBuf::from(format!("/tmp/drydock-files-bind-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&bound);
+    std::fs::create_dir_all(&bound).expect("a host folder");
+    std::fs::write(bound.join("b.txt"), "from the host\n").expect("a host file");
+    let id = client
+        .container_create(ContainerCreateParams {
+            name: Some("mounts".to_owned()),
+            body: ContainerCreateBody {
+                image: Some("busybox".to_owned()),
+                cmd: Some(ContainerConfigCmd::List(vec![
+                    "sleep".to_owned(),
+                    "300".to_owned(),
+                ])),
+                host_config: Some(drydock_client::models::HostConfig {
+                    binds: Some(vec![
+                        format!("{}:/srv:ro", bound.display()),
+                        "files-vol:/data".to_owned(),
+                    ]),
+                    ..drydock_client::models::HostConfig::default()
+                }),
+                ..ContainerCreateBody::default()
+            },
+        })
+        .await
+        .expect("create")
+        .id;
+    client
+        .container_start(ContainerStartParams {
+            id: id.clone(),
+            ..ContainerStartParams::default()
+        })
+        .await
+        .expect("start");
+    assert_eq!(
+        get(&client, &id, "/srv/b.txt")
+            .await
+            .expect("through the bind"),
+        [("b.txt".to_owned(), "from the host\n".to_owned())]
+    );
+    let refused = put(&client, &id, "/srv", tar_of(&[("x", 'f', "x")])).await;
+    assert_eq!(
+        refusal(refused.expect_err("a read-only bind")),
+        (403, "mounted volume is marked read-only".to_owned())
+    );
+    assert!(!bound.join("x").exists());
+    put(
+        &client,
+        &id,
+        "/data",
+        tar_of(&[("v.txt", 'f', "in the volume\n")]),
+    )
+    .await
+    .expect("into the volume");
+    let in_volume = daemon.data_root().join("volumes/files-vol/_data/v.txt");
+    assert_eq!(
+        std::fs::read_to_string(&in_volume).expect("the volume's file"),
+        "in the volume\n"
+    );
+    assert_eq!(
+        get(&client, &id, "/etc/hostname")
+            .await
+            .expect("the engine's file"),
+        [("hostname".to_owned(), format!("{}\n", &id[..12]))]
+    );
+    client
+        .container_stop(drydock_client::ContainerStopParams {
+            id: id.clone(),
+            t: Some(0),
+        })
+        .await
+        .expect("stop");
+    assert_eq!(
+        get(&client, &id, "/data/v.txt")
+            .await
+            .expect("stopped, through the volume"),
+        [("v.txt".to_owned(), "in the volume\n".to_owned())]
+    );
+    let _ = std::fs::remove_dir_all(&bound);
+}

@@ -4,10 +4,14 @@
 //! stopped container's root file system is mounted for it, privately), so a start or a
 //! removal waits for a copy to end, as in dockerd.
 //!
+//! The container's binds and volumes, and the `/etc/hosts`, `/etc/hostname` and
+//! `/etc/resolv.conf` the engine writes for it, are seen at their destinations (bound over the
+//! root in the operation's private mount namespace, read-only ones read-only), as dockerd
+//! mounts them for `docker cp`; `docker export` leaves them out, as dockerd does.
+//!
 //! Known differences from dockerd:
-//! - the container's binds and volumes are not seen under their destinations yet: the
-//!   container record does not keep its mount plan (the engine's view takes the mounts as soon
-//!   as it does), so `docker cp` reads and writes the root file system below them;
+//! - a volume whose `_data` is itself mounted (the local driver's `type`/`device` options) is
+//!   seen only while its container runs;
 //! - an archive whose entries dockerd refuses half-way is refused whole, before anything is
 //!   written, and with 400 rather than dockerd's 500 (an extraction folder that is not a
 //!   folder too); a read-only root or volume is the 403 the API documents (dockerd: 500);
@@ -19,8 +23,10 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use drydock_engine::archive::{self, ExtractOptions, PathStat, RootView};
+use drydock_engine::archive::{self, ExtractOptions, PathStat, RootView, ViewMount};
 use drydock_engine::digest::Digest;
+use drydock_engine::etc_files::EtcFiles;
+use drydock_engine::mounts::MountType;
 use drydock_runtime::server::{BodyStream, ByteStream, ServerError};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
@@ -68,8 +74,41 @@ fn view(daemon: &Daemon, record: &ContainerRecord) -> Result<RootView, ServerErr
     Ok(RootView {
         rootfs_dir: daemon.runtime.rootfs_dir(&record.id),
         layers: daemon.images.layer_paths(&image).map_err(api_error)?,
-        mounts: Vec::new(),
+        mounts: view_mounts(daemon, record),
     })
+}
+
+/// The container's binds, volumes and `/etc` files as its files are seen through them,
+/// shallowest first; tmpfs mounts live only in the container and are not seen, as in dockerd.
+fn view_mounts(daemon: &Daemon, record: &ContainerRecord) -> Vec<ViewMount> {
+    let plan = &record.mounts;
+    let files = EtcFiles::in_dir(&daemon.options.data_root.join("containers").join(&record.id));
+    let etc_files = [
+        (files.hostname, "/etc/hostname"),
+        (files.hosts, "/etc/hosts"),
+        (files.resolv_conf, "/etc/resolv.conf"),
+    ]
+    .into_iter()
+    .filter(|(source, destination)| source.is_file() && !plan.has_mount_for(destination))
+    .map(|(source, destination)| ViewMount {
+        source,
+        destination: destination.to_owned(),
+        writable: record.host_config.readonly_rootfs != Some(true),
+    });
+    let mut mounts: Vec<ViewMount> = plan
+        .points
+        .iter()
+        .filter(|point| point.kind != MountType::Tmpfs)
+        .filter(|point| !plan.tmpfs.contains_key(&point.destination))
+        .map(|point| ViewMount {
+            source: PathBuf::from(&point.source),
+            destination: point.destination.clone(),
+            writable: point.rw,
+        })
+        .chain(etc_files)
+        .collect();
+    mounts.sort_by_key(|mount| mount.destination.matches('/').count());
+    mounts
 }
 
 /// The stat of `path` in the container (`HEAD /containers/{id}/archive`); `reference` is
