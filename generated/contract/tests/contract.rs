@@ -1142,12 +1142,18 @@ async fn put_container_archive_round_trips(
             no_overwrite_dir_non_dir: Some(
                 String::from("noOverwriteDirNonDir of PutContainerArchive + é&"),
             ),
+            copy_uidgid: at(
+                version,
+                &[((1, 30), (1, 33))],
+                String::from("copyUIDGID of PutContainerArchive + é&"),
+            ),
             body: reqwest::Body::from(upload.clone()),
         };
         let sent = request([
             ("id", json_of(&params.id)),
             ("path", json_of(&params.path)),
             ("noOverwriteDirNonDir", json_of(&params.no_overwrite_dir_non_dir)),
+            ("copyUIDGID", json_of(&params.copy_uidgid)),
             ("body", json_of(&upload)),
         ]);
         let answer = Value::Null;

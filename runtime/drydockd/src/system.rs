@@ -313,7 +313,7 @@ fn disk_usage(
     let containers = records
         .iter()
         .map(|record| {
-            let mut row = view::summary(record);
+            let mut row = view::summary(daemon, record);
             let size_rw = daemon
                 .runtime
                 .changes_size(&record.id)

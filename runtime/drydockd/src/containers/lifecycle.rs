@@ -104,10 +104,10 @@ async fn start_locked(daemon: &Daemon, container: &Arc<Container>) -> Result<(),
     }
     let image = Digest::parse(&record.image_id)
         .ok_or_else(|| ServerError::internal(format!("bad image id {}", record.image_id)))?;
-    let host = host_settings(daemon, &record)?;
-    // What the container's network tells its /etc/hosts: nothing until it is attached to one
-    // before this point (its addresses then go here).
-    let network = mounts::NetworkFacts::default();
+    let mut host = host_settings(daemon, &record)?;
+    // On its network before it runs: its namespace for runc, its address for /etc/hosts.
+    let (attachment, network) = super::network::attach(daemon, &record).await?;
+    host.network = attachment.namespace();
     let attaches = container.pending_attaches.swap(0, Ordering::SeqCst);
     let launched = async {
         let engine = daemon.clone();
@@ -128,6 +128,7 @@ async fn start_locked(daemon: &Daemon, container: &Arc<Container>) -> Result<(),
     .await;
     if launched.is_err() {
         mounts::unmount_after_exit(daemon, container).await;
+        super::network::detach(daemon, &record.id).await;
     }
     match launched {
         Ok(launched) => {
@@ -218,6 +219,7 @@ async fn on_exit(
     // Before the exit is recorded (as dockerd cleans up before `die`), so a start that waits
     // for it never has its volumes unmounted under it.
     mounts::unmount_after_exit(daemon, container).await;
+    super::network::detach(daemon, &container.id).await;
     container.exits.fetch_add(1, Ordering::SeqCst);
     let recorded = container.update_running_state(|record| {
         record.state.status = Status::Exited;
@@ -590,6 +592,7 @@ pub async fn remove(
     // A container killed to be removed may not have been cleaned up after yet.
     mounts::unmount_after_exit(daemon, container).await;
     mounts::release(daemon, &record, volumes).await;
+    super::network::detach(daemon, &record.id).await;
     daemon.containers.forget(&record.id);
     daemon.execs.forget_container(&record.id);
     publish(daemon, &record, "destroy", &[]);

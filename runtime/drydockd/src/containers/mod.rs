@@ -5,6 +5,7 @@ pub mod files;
 pub mod filters;
 pub mod lifecycle;
 pub mod mounts;
+pub mod network;
 pub mod record;
 pub mod stats;
 pub mod store;
@@ -209,7 +210,7 @@ impl drydock_server::Containers for Daemon {
                 ancestors.is_empty() || ancestors.iter().any(|a| *a == r.image_id || *a == r.image)
             })
             .take(limit.unwrap_or(usize::MAX))
-            .map(view::summary)
+            .map(|record| view::summary(self, record))
             .collect();
         Ok(ContainerListResponse::Status200(Box::new(rows)))
     }

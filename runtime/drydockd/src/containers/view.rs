@@ -3,8 +3,7 @@
 use drydock_engine::timestamp::Timestamp;
 use drydock_models::{
     ContainerInspectResponse, ContainerInspectResponseState, ContainerSummaryItem,
-    ContainerSummaryItemHostConfig, ContainerSummaryItemNetworkSettings, GraphDriverData,
-    NetworkSettings,
+    ContainerSummaryItemHostConfig, GraphDriverData,
 };
 use drydock_runtime::server::ServerError;
 
@@ -135,26 +134,12 @@ pub fn inspect(
         size_root_fs: None,
         mounts: Some(mounts::mount_points(&record.mounts)),
         config: Some(convert(&record.config)?),
-        network_settings: Some(network_settings(record)),
+        network_settings: Some(super::network::settings(daemon, record)?),
     })
 }
 
-/// The network settings of a container (no network attached yet: `none`, or the host's).
-fn network_settings(record: &ContainerRecord) -> NetworkSettings {
-    let _ = record;
-    NetworkSettings {
-        ports: Some(Default::default()),
-        networks: Some(Default::default()),
-        ..NetworkSettings::default()
-    }
-}
-
 /// A `docker ps` row.
-///
-/// # Errors
-///
-/// Never in practice; the signature matches the other views.
-pub fn summary(record: &ContainerRecord) -> ContainerSummaryItem {
+pub fn summary(daemon: &Daemon, record: &ContainerRecord) -> ContainerSummaryItem {
     let command = record
         .command_line()
         .iter()
@@ -174,7 +159,7 @@ pub fn summary(record: &ContainerRecord) -> ContainerSummaryItem {
         image_id: Some(record.image_id.clone()),
         command: Some(command),
         created: Some(record.created.unix_seconds()),
-        ports: Some(Vec::new()),
+        ports: Some(super::network::summary_ports(daemon, record)),
         size_rw: None,
         size_root_fs: None,
         labels: Some(record.labels()),
@@ -183,9 +168,7 @@ pub fn summary(record: &ContainerRecord) -> ContainerSummaryItem {
         host_config: Some(ContainerSummaryItemHostConfig {
             network_mode: record.host_config.network_mode.clone(),
         }),
-        network_settings: Some(ContainerSummaryItemNetworkSettings {
-            networks: Some(Default::default()),
-        }),
+        network_settings: Some(super::network::summary_networks(daemon, record)),
         mounts: Some(mounts::mount_points(&record.mounts)),
     }
 }
