@@ -475,3 +475,42 @@ async fn events_report_a_containers_lifecycle_in_order_with_filters() {
     }
     assert_eq!(seen, ["create", "start", "die", "destroy"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_containers_memory_limit_is_in_its_cgroup_from_the_start() {
+    use drydock_engine::cgroups::CgroupLayout;
+    let daemon = DaemonProcess::start("limits");
+    let client = daemon.client("1.33").await;
+    daemon.import_busybox(&client).await;
+    let id = create(
+        &client,
+        "limited",
+        &["sleep", "300"],
+        HostConfig {
+            memory: Some(48 << 20),
+            pids_limit: Some(64),
+            ..HostConfig::default()
+        },
+    )
+    .await;
+    client
+        .container_start(ContainerStartParams {
+            id: id.clone(),
+            ..ContainerStartParams::default()
+        })
+        .await
+        .expect("the container starts");
+    let cgroup = format!("{}/{id}", daemon.cgroup_parent());
+    let layout = CgroupLayout::of_host().expect("the cgroup layout");
+    let read = |dir: std::path::PathBuf, files: &[&str]| {
+        files
+            .iter()
+            .find_map(|file| std::fs::read_to_string(dir.join(file)).ok())
+            .map(|text| text.trim().to_owned())
+    };
+    let memory = read(
+        layout.memory_dir(&cgroup).expect("a memory controller"),
+        &["memory.limit_in_bytes", "memory.max"],
+    );
+    assert_eq!(memory, Some((48_i64 << 20).to_string()));
+}

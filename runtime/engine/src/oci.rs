@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
     Capabilities, Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxDeviceCgroupBuilder,
-    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxResourcesBuilder, MountBuilder, ProcessBuilder,
-    RootBuilder, Spec, SpecBuilder, UserBuilder,
+    LinuxNamespaceBuilder, LinuxNamespaceType, MountBuilder, ProcessBuilder, RootBuilder, Spec,
+    SpecBuilder, UserBuilder,
 };
 
 use crate::error::{Error, Result};
@@ -89,6 +89,8 @@ pub struct HostSettings {
     pub init: Option<PathBuf>,
     /// Whether the root filesystem is mounted read-only (`ReadonlyRootfs`).
     pub readonly_rootfs: bool,
+    /// The cgroup limits (`Memory`, `MemorySwap`, `CpuShares`, `CpuQuota`, `PidsLimit`, ...).
+    pub resources: crate::cgroups::ResourceUpdate,
 }
 
 /// Which network namespace a container joins.
@@ -252,16 +254,16 @@ pub fn build_spec(input: &SpecInput<'_>) -> Result<Spec> {
     let linux = LinuxBuilder::default()
         .namespaces(namespaces)
         .cgroups_path(input.cgroups_path.clone())
-        .resources(
-            LinuxResourcesBuilder::default()
-                .devices(vec![
-                    LinuxDeviceCgroupBuilder::default()
-                        .allow(false)
-                        .access("rwm")
-                        .build()?,
-                ])
-                .build()?,
-        )
+        .resources({
+            let mut resources = input.host.resources.to_oci()?;
+            resources.set_devices(Some(vec![
+                LinuxDeviceCgroupBuilder::default()
+                    .allow(false)
+                    .access("rwm")
+                    .build()?,
+            ]));
+            resources
+        })
         .masked_paths(
             MASKED_PATHS
                 .iter()

@@ -69,7 +69,27 @@ fn host_settings(daemon: &Daemon, record: &ContainerRecord) -> Result<HostSettin
         network,
         init,
         readonly_rootfs: host.readonly_rootfs == Some(true),
+        resources: resources(host),
     })
+}
+
+/// The cgroup limits of a host config, as dockerd applies them at start: zero means unset,
+/// and a memory limit without a swap limit allows as much swap again (swap = 2 x memory).
+fn resources(host: &drydock_models::HostConfig) -> drydock_engine::cgroups::ResourceUpdate {
+    let set = |value: Option<i64>| value.filter(|v| *v != 0);
+    let memory = set(host.memory);
+    let memory_swap = set(host.memory_swap).or(memory.map(|m| m.saturating_mul(2)));
+    drydock_engine::cgroups::ResourceUpdate {
+        memory,
+        memory_swap,
+        memory_reservation: set(host.memory_reservation),
+        cpu_shares: set(host.cpu_shares),
+        cpu_quota: set(host.cpu_quota),
+        cpu_period: set(host.cpu_period),
+        cpuset_cpus: host.cpuset_cpus.clone().filter(|c| !c.is_empty()),
+        cpuset_mems: host.cpuset_mems.clone().filter(|m| !m.is_empty()),
+        pids_limit: set(host.pids_limit).filter(|limit| *limit > 0),
+    }
 }
 
 /// Starts a created or exited container: mounts its root filesystem, runs it under a
