@@ -28,7 +28,8 @@ enum Command {
     Test(test::TestArgs),
     /// Report what changed between two versions of the Docker API, or two API documents.
     Diff(diff::DiffArgs),
-    /// Measure things too slow for `cargo xtask test`: `bench models-build`, `bench client`.
+    /// Measure things too slow for `cargo xtask test`: `bench models-build`, `bench client`,
+    /// `bench server`, `bench progenitor`.
     Bench(bench::BenchArgs),
     /// The corpus of real public specs `generate` is tested on: `corpus fetch`, `corpus list`.
     Corpus(xtask::corpus::CorpusArgs),
