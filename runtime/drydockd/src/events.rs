@@ -51,37 +51,76 @@ impl Event {
         }
     }
 
-    /// Whether the event passes `filters` (Docker's keys: `type`, `event`, `container`,
-    /// `image`, `volume`, `network`, `label`, `daemon`; values of one key are alternatives,
-    /// keys must all match).
+    /// Whether the event passes `filters` as dockerd's event filter decides (values of one key
+    /// are alternatives, keys must all match): `type` exactly; `event` exactly, or as a prefix
+    /// when one value is `exec_create`, `exec_start` or `health_status` (whose actions carry
+    /// the command); `container`, `volume`, `network` and `daemon` as a prefix of the actor's
+    /// id or `name` attribute, whatever the event's type (so `container=web` also passes the
+    /// volume `web-data`); `image` exactly, against the id and the image (`image` attribute,
+    /// or an image event's `name`), with or without their tag; `label` as `key` or
+    /// `key=value` of the attributes.
     pub fn matches(&self, filters: &Filters) -> bool {
-        let any = |key: &str, test: &dyn Fn(&str) -> bool| {
+        let exact = |key: &str, source: &str| {
             let mut values = filters.get(key).peekable();
-            values.peek().is_none() || values.any(test)
+            values.peek().is_none() || values.any(|value| value == source)
         };
-        let name = self.attributes.get("name").map(String::as_str);
-        let action_verb = self.action.split(':').next().unwrap_or_default();
-        any("type", &|t| t == self.kind)
-            && any("event", &|e| e == self.action || e == action_verb)
-            && any("container", &|c| {
-                self.kind == "container" && (self.actor.starts_with(c) || name == Some(c))
+        let name = self
+            .attributes
+            .get("name")
+            .map(String::as_str)
+            .unwrap_or_default();
+        let fuzzy_name = |key: &str| {
+            let mut values = filters.get(key).peekable();
+            values.peek().is_none()
+                || values.any(|value| self.actor.starts_with(value) || name.starts_with(value))
+        };
+        let event = if filters
+            .get("event")
+            .any(|value| matches!(value, "exec_create" | "exec_start" | "health_status"))
+        {
+            filters
+                .get("event")
+                .any(|value| self.action.starts_with(value))
+        } else {
+            exact("event", &self.action)
+        };
+        let image_name = self
+            .attributes
+            .get(if self.kind == "image" {
+                "name"
+            } else {
+                "image"
             })
-            && any("image", &|i| {
-                let image = self.attributes.get("image").map(String::as_str);
-                (self.kind == "image" && (self.actor == i || self.actor.starts_with(i)))
-                    || image == Some(i)
-                    || (self.kind == "image" && name == Some(i))
-            })
-            && any("volume", &|v| self.kind == "volume" && self.actor == v)
-            && any("network", &|n| {
-                self.kind == "network" && (self.actor.starts_with(n) || name == Some(n))
-            })
-            && any("daemon", &|d| self.kind == "daemon" && self.actor == d)
-            && any("label", &|label| match label.split_once('=') {
+            .map(String::as_str)
+            .unwrap_or_default();
+        let image = exact("image", &self.actor)
+            || exact("image", image_name)
+            || exact("image", &untagged(&self.actor))
+            || exact("image", &untagged(image_name));
+        let labels = filters
+            .get("label")
+            .all(|label| match label.split_once('=') {
                 Some((key, value)) => self.attributes.get(key).is_some_and(|v| v == value),
                 None => self.attributes.contains_key(label),
-            })
+            });
+        event
+            && exact("type", self.kind)
+            && fuzzy_name("container")
+            && fuzzy_name("volume")
+            && fuzzy_name("network")
+            && fuzzy_name("daemon")
+            && image
+            && labels
     }
+}
+
+/// An image reference without its tag or digest, in its familiar form (`busybox:1` and
+/// `docker.io/library/busybox` are `busybox`), as dockerd's image filter compares names; text
+/// that is not a reference stays as it is.
+fn untagged(reference: &str) -> String {
+    drydock_engine::images::Reference::parse(reference)
+        .map(|parsed| parsed.name().to_owned())
+        .unwrap_or_else(|_| reference.to_owned())
 }
 
 /// The event log and its listeners.
@@ -250,6 +289,35 @@ mod tests {
         assert!(!die.matches(&f(&[("type", "image")])));
         let exec = event("container", "exec_start: sh -c true", "abcdef", &[]);
         assert!(exec.matches(&f(&[("event", "exec_start")])));
+        assert!(!exec.matches(&f(&[("event", "exec")])));
+    }
+
+    #[test]
+    fn name_filters_match_a_prefix_of_any_events_actor_as_dockerd_does() {
+        let f = |key: &str, value: &str| {
+            let mut filters = Filters::new();
+            filters.insert(key, value);
+            filters
+        };
+        let volume = event("volume", "create", "web-data", &[("driver", "local")]);
+        assert!(volume.matches(&f("container", "web")));
+        assert!(volume.matches(&f("volume", "web")));
+        assert!(!volume.matches(&f("container", "db")));
+        let tag = event("image", "tag", "sha256:1234", &[("name", "web:1")]);
+        assert!(tag.matches(&f("container", "web")));
+        assert!(tag.matches(&f("image", "web:1")));
+        assert!(tag.matches(&f("image", "web")));
+        assert!(tag.matches(&f("image", "sha256:1234")));
+        assert!(!tag.matches(&f("image", "we")));
+        let start = event(
+            "container",
+            "start",
+            "abcdef",
+            &[("image", "busybox:latest")],
+        );
+        assert!(start.matches(&f("image", "busybox")));
+        assert!(start.matches(&f("image", "busybox:latest")));
+        assert!(!start.matches(&f("image", "busy")));
     }
 
     #[test]

@@ -32,7 +32,8 @@ fn image_users(daemon: &Daemon) -> Vec<ImageUser> {
         .collect()
 }
 
-/// Publishes an image event.
+/// Publishes an image event. dockerd's `tag` events name the new tag in its familiar form,
+/// its `untag`, `delete`, `import` and `load` events name the image by its id.
 fn publish(daemon: &Daemon, action: &str, actor: &str, name: &str) {
     let attributes = BTreeMap::from([("name".to_owned(), name.to_owned())]);
     daemon
@@ -52,6 +53,12 @@ fn reference_of(repo: Option<&str>, tag: Option<&str>) -> Option<String> {
         Some(tag) => format!("{repo}:{tag}"),
         None => repo.to_owned(),
     })
+}
+
+/// Reads a request body to its end, discarding it.
+async fn drain(mut body: BodyStream) {
+    use futures_util::StreamExt;
+    while let Some(Ok(_)) = body.next().await {}
 }
 
 /// One message of a JSON progress stream.
@@ -77,8 +84,12 @@ impl drydock_server::Images for Daemon {
             )));
         }
         let mut config = drydock_engine::images::ContainerConfig::default();
-        apply_changes(&mut config, request.changes.as_deref().unwrap_or_default())
-            .map_err(api_error)?;
+        if let Err(e) = apply_changes(&mut config, request.changes.as_deref().unwrap_or_default()) {
+            // Read what the client is still sending before refusing: an answer sent while it
+            // writes the tarball reaches it as a broken pipe instead of the refusal.
+            drain(request.body).await;
+            return Err(api_error(e));
+        }
         let reference = reference_of(request.repo.as_deref(), request.tag.as_deref());
         let options = ImportOptions {
             reference: reference.clone(),
@@ -93,10 +104,10 @@ impl drydock_server::Images for Daemon {
         let reader = body_reader(request.body);
         let engine = self.clone();
         let id = blocking(move || engine.images.import(reader, options)).await?;
-        publish(self, "import", &id.to_string(), &id.to_string());
         if let Some(reference) = &reference {
-            publish(self, "tag", &id.to_string(), reference);
+            publish(self, "tag", &id.to_string(), &familiar_tag(reference));
         }
+        publish(self, "import", &id.to_string(), &id.to_string());
         Ok(ImageCreateResponse::Status200(messages(vec![
             CreateImageInfo {
                 status: Some(id.to_string()),
@@ -265,7 +276,7 @@ impl drydock_server::Images for Daemon {
         let target = reference.clone();
         blocking(move || engine.images.tag(&name, &target)).await?;
         let id = self.images.resolve(&request.name).map_err(api_error)?;
-        publish(self, "tag", &id.to_string(), &reference);
+        publish(self, "tag", &id.to_string(), &familiar_tag(&reference));
         Ok(ImageTagResponse::Status201)
     }
 
@@ -275,6 +286,11 @@ impl drydock_server::Images for Daemon {
         _version: ApiVersion,
     ) -> Result<ImageDeleteResponse, ServerError> {
         let users = image_users(self);
+        let id = self
+            .images
+            .resolve(&request.name)
+            .map_err(api_error)?
+            .to_string();
         let engine = self.clone();
         let name = request.name.clone();
         let force = request.force == Some(true);
@@ -283,7 +299,7 @@ impl drydock_server::Images for Daemon {
             .into_iter()
             .map(|record| match record {
                 DeleteRecord::Untagged(tag) => {
-                    publish(self, "untag", &tag, &tag);
+                    publish(self, "untag", &id, &id);
                     ImageDeleteResponseItem {
                         untagged: Some(tag),
                         deleted: None,
@@ -337,10 +353,11 @@ impl drydock_server::Images for Daemon {
                 lines.push(format!("Loaded image: {tag}\n"));
             }
         }
-        let quiet = request.quiet == Some(true);
+        // `quiet` hides only the progress of the layers, which drydockd does not report: the
+        // lines that name what was loaded are written either way, as dockerd does (the docker
+        // CLI asks for quiet whenever its output is not a terminal).
         let infos = lines
             .into_iter()
-            .filter(|_| !quiet)
             .map(|line| BuildInfo {
                 stream: Some(line),
                 ..BuildInfo::default()
@@ -406,6 +423,14 @@ impl drydock_server::Images for Daemon {
     }
 }
 
+/// A tag as dockerd's events name it: familiar (`busybox:1`, not
+/// `docker.io/library/busybox:1`), with `latest` when it names none.
+fn familiar_tag(reference: &str) -> String {
+    drydock_engine::images::Reference::parse(reference)
+        .map(|parsed| parsed.with_default_tag().to_string())
+        .unwrap_or_else(|_| reference.to_owned())
+}
+
 /// Whether a tag matches a `reference` filter: `name` matches every tag of that name,
 /// `name:tag` that tag; `*` in the pattern matches within a path component.
 fn reference_matches(pattern: &str, tag: &str) -> bool {
@@ -430,7 +455,13 @@ fn glob(pattern: &str, text: &str) -> bool {
 /// `docker save` as a byte stream: the archive is written by a blocking task into a pipe.
 async fn save(daemon: &Daemon, names: Vec<String>) -> Result<ByteStream, ServerError> {
     for name in &names {
-        daemon.images.resolve(name).map_err(api_error)?;
+        daemon.images.resolve(name).map_err(|e| match e {
+            // dockerd's save names the image as asked for, without the default tag.
+            drydock_engine::Error::NoSuchImage(_) => {
+                ServerError::not_found(format!("No such image: {name}"))
+            }
+            other => api_error(other),
+        })?;
     }
     let (reader, writer) = tokio::io::duplex(256 * 1024);
     let engine = daemon.clone();

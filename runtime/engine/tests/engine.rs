@@ -645,9 +645,23 @@ fn removing_an_image_follows_dockers_tag_and_container_rules() {
         untagged,
         vec![DeleteRecord::Untagged("reg:5000/a/b:tag".to_owned())]
     );
-    let kept = sandbox
+    // The last tag of an image a container uses goes only when forced.
+    let last_tag = sandbox
         .store
         .remove("busybox", false, &running)
+        .expect_err("a container uses the image");
+    assert_eq!(last_tag.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        last_tag.to_string(),
+        format!(
+            "conflict: unable to remove repository reference \"busybox\" (must force) - container \
+             cccccccccccc is using its referenced image {}",
+            image.short()
+        )
+    );
+    let kept = sandbox
+        .store
+        .remove("busybox", true, &running)
         .expect("untags only");
     assert_eq!(
         kept,

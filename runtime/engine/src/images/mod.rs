@@ -404,9 +404,11 @@ impl ImageStore {
     ///
     /// # Errors
     ///
-    /// [`Error::NoSuchImage`] when nothing matches, [`Error::AmbiguousImageId`] when an id
+    /// [`Error::NoSuchImage`] when nothing matches (naming the reference with its default tag,
+    /// `No such image: busybox:latest`, as dockerd does), [`Error::AmbiguousImageId`] when an id
     /// prefix matches several images.
     pub fn resolve(&self, text: &str) -> Result<Digest> {
+        let mut missing = text.to_owned();
         if let Ok(reference) = Reference::parse(text) {
             let reference = reference.with_default_tag();
             let repositories = self.read_repositories()?;
@@ -416,13 +418,14 @@ impl ImageStore {
             {
                 return Ok(id.clone());
             }
+            missing = reference.to_string();
         }
         let hex = text.strip_prefix("sha256:").unwrap_or(text);
         let is_hex = !hex.is_empty()
             && hex.len() <= 64
             && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if !is_hex {
-            return Err(Error::NoSuchImage(text.to_owned()));
+            return Err(Error::NoSuchImage(missing));
         }
         let mut matches = self
             .image_ids()?
@@ -431,7 +434,7 @@ impl ImageStore {
         match (matches.next(), matches.next()) {
             (Some(id), None) => Ok(id),
             (Some(_), Some(_)) => Err(Error::AmbiguousImageId(text.to_owned())),
-            (None, _) => Err(Error::NoSuchImage(text.to_owned())),
+            (None, _) => Err(Error::NoSuchImage(missing)),
         }
     }
 
@@ -588,8 +591,9 @@ impl ImageStore {
     /// # Errors
     ///
     /// [`Error::ImageConflict`] with Docker's text when a container uses the image (running:
-    /// even with `force`) or an id names an image tagged in several repositories without
-    /// `force`; [`Error::NoSuchImage`] when nothing matches.
+    /// even with `force`; by its last tag: without `force`, which would leave a container on a
+    /// dangling image) or an id names an image tagged in several repositories without `force`;
+    /// [`Error::NoSuchImage`] when nothing matches.
     pub fn remove(
         &self,
         text: &str,
@@ -611,6 +615,17 @@ impl ImageStore {
         let running = using.iter().find(|user| user.running);
         let stopped = using.iter().find(|user| !user.running);
         if !by_id {
+            if !force
+                && refs.len() == 1
+                && let Some(user) = using.first()
+            {
+                return Err(Error::ImageConflict(format!(
+                    "conflict: unable to remove repository reference {text:?} (must force) - \
+                     container {} is using its referenced image {}",
+                    short(&user.container_id),
+                    id.short()
+                )));
+            }
             let reference = Reference::parse(text)?.with_default_tag();
             let untagged = reference.to_string();
             if let Some(tags) = repositories.get_mut(reference.name()) {
