@@ -13,7 +13,8 @@
 //!
 //! Daemons of different processes never clash: each has its own folder `/tmp/dd-<pid>-<n>` for
 //! its socket, data root, exec root (where its own containerd runs), pid file, key and config,
-//! and runs with `--iptables=false --bridge=none` so that it touches no shared network state.
+//! and runs with `--iptables=false` and either `--bridge=none` ([`Dockerd::start`]) or a bridge
+//! the caller made ([`Dockerd::start_on_bridge`]) so that it touches no shared network state.
 //! The folder is short because a unix socket's path must fit in 108 bytes.
 //!
 //! Every function here panics with what went wrong, including the daemon's log when it does not
@@ -74,8 +75,31 @@ impl Dockerd {
     /// When `dockerd` is missing (install Debian's `docker.io`: `cargo xtask test` does) or does
     /// not answer within 90 seconds; the panic message holds the daemon's log.
     pub fn start() -> Dockerd {
-        remove_orphaned_folders();
-        let dir = make_private_folder();
+        Dockerd::launch(&["--iptables=false", "--bridge=none"])
+    }
+
+    /// Starts a daemon whose default `bridge` network is the existing Linux bridge `bridge`
+    /// (with the address and subnet it has), without touching iptables or IP forwarding, and
+    /// waits until it answers `/_ping`.
+    ///
+    /// # Panics
+    ///
+    /// As [`Dockerd::start`], and when the bridge does not exist.
+    pub fn start_on_bridge(bridge: &str) -> Dockerd {
+        Dockerd::launch(&[
+            "--iptables=false",
+            "--ip-forward=false",
+            &format!("--bridge={bridge}"),
+        ])
+    }
+
+    /// Starts a daemon with the network arguments `network` and waits until it answers.
+    fn launch(network: &[&str]) -> Dockerd {
+        for dir in orphaned_folders(FOLDER_PREFIX) {
+            kill_if_running_in(&dir, "pid");
+            remove_folder(&dir);
+        }
+        let dir = make_private_folder(FOLDER_PREFIX);
         for sub in ["root", "exec", "config"] {
             fs::create_dir(dir.join(sub))
                 .unwrap_or_else(|e| panic!("cannot create {}/{sub}: {e}", dir.display()));
@@ -104,7 +128,7 @@ impl Dockerd {
             .arg(dir.join("pid"))
             .arg("--config-file")
             .arg(dir.join("daemon.json"))
-            .args(["--iptables=false", "--bridge=none"])
+            .args(network)
             .env("PATH", DAEMON_PATH)
             .stdin(Stdio::null())
             .stdout(log)
@@ -162,15 +186,11 @@ impl Dockerd {
     /// the `DOCKER_*` variables that would aim it elsewhere or pin its API version; add
     /// arguments (and `DOCKER_API_VERSION`, to pin one) before running it.
     pub fn docker_command(&self) -> Command {
-        let mut command = Command::new(DOCKER_CLI);
-        command
-            .arg("-H")
-            .arg(self.host())
-            .env("DOCKER_CONFIG", self.dir.join("config"));
-        for name in CLI_ENV_CLEARED {
-            command.env_remove(name);
-        }
-        command
+        cli_command(
+            Path::new(DOCKER_CLI),
+            &self.host(),
+            &self.dir.join("config"),
+        )
     }
 
     /// Runs the docker CLI with `args` against this daemon and returns what it printed and its
@@ -229,65 +249,22 @@ impl Dockerd {
         if imported.contains(tag) {
             return;
         }
-        let archive = busybox_rootfs();
-        let mut child = self
-            .docker_command()
-            .args(["import", "-", tag])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {DOCKER_CLI} import: {e}"));
-        let mut stdin = child.stdin.take().expect("stdin was piped");
-        let writer = std::thread::spawn(move || stdin.write_all(&archive));
-        let output = child
-            .wait_with_output()
-            .unwrap_or_else(|e| panic!("cannot wait for docker import: {e}"));
-        let written = writer.join().expect("the archive writer does not panic");
-        assert!(
-            output.status.success(),
-            "`docker import - {tag}` failed with {}: {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        written.unwrap_or_else(|e| panic!("cannot send the rootfs to docker import: {e}"));
+        let mut command = self.docker_command();
+        command.args(["import", "-", tag]);
+        run_with_input(command, busybox_rootfs(), &format!("docker import - {tag}"));
         imported.insert(tag.to_owned());
     }
 
     /// Polls `/_ping` until the daemon answers, panicking with its log when it exits or the
     /// time runs out.
     fn wait_until_answering(&self) {
-        let socket = self.socket();
-        let started = Instant::now();
-        let mut attempts = 0_u32;
-        loop {
-            attempts += 1;
-            if ping(&socket) {
-                return;
-            }
-            let exited = self
-                .child
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .as_mut()
-                .and_then(|child| child.try_wait().ok().flatten());
-            if let Some(status) = exited {
-                panic!(
-                    "dockerd exited with {status} before answering /_ping; its log:\n{}",
-                    self.log()
-                );
-            }
-            if started.elapsed() > START_TIMEOUT {
-                panic!(
-                    "dockerd did not answer /_ping on {} after {attempts} attempts in {:?}; its \
-                     log:\n{}",
-                    socket.display(),
-                    START_TIMEOUT,
-                    self.log()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_until_answering(
+            "dockerd",
+            &self.socket(),
+            &self.child,
+            START_TIMEOUT,
+            || self.log(),
+        );
     }
 
     /// The daemon's log so far.
@@ -307,7 +284,7 @@ impl Dockerd {
         let Some(mut child) = child else {
             return;
         };
-        terminate(&mut child);
+        terminate(&mut child, "dockerd");
         remove_folder(&self.dir);
     }
 }
@@ -328,8 +305,88 @@ extern "C" fn stop_shared_at_exit() {
     });
 }
 
+/// A docker CLI command (`program`) aimed at the daemon at `host`, with the config folder
+/// `config` and none of the `DOCKER_*` variables that would aim it elsewhere or pin its API
+/// version.
+pub fn cli_command(program: &Path, host: &str, config: &Path) -> Command {
+    let mut command = Command::new(program);
+    command.arg("-H").arg(host).env("DOCKER_CONFIG", config);
+    for name in CLI_ENV_CLEARED {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// Runs `command` with `input` on its standard input and returns its output.
+///
+/// # Panics
+///
+/// When it cannot be run or fails; the message names it as `what` and holds its standard
+/// error.
+pub(crate) fn run_with_input(mut command: Command, input: Vec<u8>, what: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run `{what}`: {e}"));
+    let mut stdin = child.stdin.take().expect("stdin was piped");
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("cannot wait for `{what}`: {e}"));
+    let written = writer.join().expect("the input writer does not panic");
+    assert!(
+        output.status.success(),
+        "`{what}` failed with {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    written.unwrap_or_else(|e| panic!("cannot send the input of `{what}`: {e}"));
+    output
+}
+
+/// Polls `GET /_ping` on `socket` until the daemon `name` answers, panicking with its log when
+/// its process (`child`) exits first or `timeout` passes.
+pub(crate) fn wait_until_answering(
+    name: &str,
+    socket: &Path,
+    child: &Mutex<Option<Child>>,
+    timeout: Duration,
+    log: impl Fn() -> String,
+) {
+    let started = Instant::now();
+    let mut attempts = 0_u32;
+    loop {
+        attempts += 1;
+        if ping(socket) {
+            return;
+        }
+        let exited = child
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten());
+        if let Some(status) = exited {
+            panic!(
+                "{name} exited with {status} before answering /_ping; its log:\n{}",
+                log()
+            );
+        }
+        if started.elapsed() > timeout {
+            panic!(
+                "{name} did not answer /_ping on {} after {attempts} attempts in {timeout:?}; \
+                 its log:\n{}",
+                socket.display(),
+                log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// `unix://` followed by `socket`'s path.
-fn unix_url(socket: &Path) -> String {
+pub(crate) fn unix_url(socket: &Path) -> String {
     format!("unix://{}", socket.display())
 }
 
@@ -359,43 +416,38 @@ fn ping(socket: &Path) -> bool {
     status_ok && response.ends_with("OK")
 }
 
-/// Makes a new folder `/tmp/dd-<pid>-<n>` with the lowest free `n`.
-fn make_private_folder() -> PathBuf {
+/// Makes a new folder `/tmp/<prefix><pid>-<n>` with the lowest free `n`.
+pub(crate) fn make_private_folder(prefix: &str) -> PathBuf {
     let pid = std::process::id();
     for n in 0..1000 {
-        let dir = Path::new(FOLDER_PARENT).join(format!("{FOLDER_PREFIX}{pid}-{n}"));
+        let dir = Path::new(FOLDER_PARENT).join(format!("{prefix}{pid}-{n}"));
         match fs::create_dir(&dir) {
             Ok(()) => return dir,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => panic!("cannot create {}: {e}", dir.display()),
         }
     }
-    panic!("no free folder {FOLDER_PARENT}/{FOLDER_PREFIX}{pid}-<n> for n < 1000");
+    panic!("no free folder {FOLDER_PARENT}/{prefix}{pid}-<n> for n < 1000");
 }
 
-/// Removes the daemon folders whose process is gone (it was killed before it could stop its
-/// daemon), killing any daemon still running in them.
-fn remove_orphaned_folders() {
+/// The folders `/tmp/<prefix><pid>-<n>` whose process is gone: it was killed before it could
+/// stop its daemon, so what the daemon left there is to be cleaned up.
+pub(crate) fn orphaned_folders(prefix: &str) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(FOLDER_PARENT) else {
-        return;
+        return Vec::new();
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(owner) = name
-            .to_str()
-            .and_then(|name| name.strip_prefix(FOLDER_PREFIX))
-            .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if is_alive(owner) {
-            continue;
-        }
-        let dir = entry.path();
-        kill_if_running_in(&dir, "pid");
-        remove_folder(&dir);
-    }
+    entries
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name();
+            name.to_str()
+                .and_then(|name| name.strip_prefix(prefix))
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(pid, _)| pid.parse::<i32>().ok())
+                .is_some_and(|owner| !is_alive(owner))
+        })
+        .map(|entry| entry.path())
+        .collect()
 }
 
 /// Whether a process with this id exists.
@@ -409,14 +461,19 @@ fn kill_if_running_in(dir: &Path, pidfile: &str) {
     let Some(pid) = read_pid(&dir.join(pidfile)) else {
         return;
     };
-    let Ok(cmdline) = fs::read(Path::new("/proc").join(pid.to_string()).join("cmdline")) else {
-        return;
-    };
-    let dir = dir.as_os_str().as_bytes();
-    if cmdline.windows(dir.len()).any(|window| window == dir) {
+    if command_line_names(pid, dir) {
         // SAFETY: kill(2) has no memory-safety preconditions.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }
+}
+
+/// Whether the command line of process `pid` holds `dir`'s path.
+pub(crate) fn command_line_names(pid: i32, dir: &Path) -> bool {
+    let Ok(cmdline) = fs::read(Path::new("/proc").join(pid.to_string()).join("cmdline")) else {
+        return false;
+    };
+    let dir = dir.as_os_str().as_bytes();
+    cmdline.windows(dir.len()).any(|window| window == dir)
 }
 
 /// The process id in a pid file.
@@ -424,8 +481,9 @@ fn read_pid(path: &Path) -> Option<i32> {
     fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-/// Sends SIGTERM to the daemon, waits up to [`STOP_TIMEOUT`] for it to exit, then SIGKILLs it.
-fn terminate(child: &mut Child) {
+/// Sends SIGTERM to the daemon `name`, waits up to [`STOP_TIMEOUT`] for it to exit, then
+/// SIGKILLs it.
+pub(crate) fn terminate(child: &mut Child, name: &str) {
     let Ok(pid) = i32::try_from(child.id()) else {
         return;
     };
@@ -438,7 +496,7 @@ fn terminate(child: &mut Child) {
             Ok(None) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
-    eprintln!("dockerd {pid} did not stop within {STOP_TIMEOUT:?} of SIGTERM: killing it");
+    eprintln!("{name} {pid} did not stop within {STOP_TIMEOUT:?} of SIGTERM: killing it");
     // The containerd it started survives this; `remove_folder` kills it.
     let _ = child.kill();
     let _ = child.wait();
@@ -448,6 +506,11 @@ fn terminate(child: &mut Child) {
 /// under `dir` (deepest first, lazily) and removes it.
 fn remove_folder(dir: &Path) {
     kill_if_running_in(dir, "exec/containerd/containerd.pid");
+    unmount_and_remove(dir);
+}
+
+/// Unmounts everything mounted under `dir` (deepest first, lazily) and removes it.
+pub(crate) fn unmount_and_remove(dir: &Path) {
     let mut mounts = mount_points_under(dir);
     mounts.sort_by_key(|mount| std::cmp::Reverse(mount.as_os_str().len()));
     for mount in mounts {

@@ -29,15 +29,51 @@ pub mod volumes;
 
 use std::io;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use drydock_runtime::server::listen;
 use drydock_server::ServerConfig;
 
 pub use daemon::Daemon;
-use options::Options;
+use options::{Cli, Command, Options};
 
 /// The `Server` header's product version and `docker version`'s engine version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The `drydockd` program: parses the command line, runs the subcommand it names (a
+/// container's monitor, a port proxy) or else the daemon, and says how it ended. The binary's
+/// `main` is this function; a test crate that needs the daemon as a program of its own (cargo
+/// builds only its own package's binaries for its tests) has a `main` that calls it too.
+pub fn run_command_line() -> ExitCode {
+    let cli = <Cli as clap::Parser>::parse();
+    // Before any thread exists: the monitor and the proxy fork.
+    let code = match &cli.command {
+        Some(Command::Monitor { state_dir }) => Some(drydock_engine::monitor::run(state_dir)),
+        Some(Command::Proxy { spec }) => Some(drydock_engine::network::proxy::run(spec)),
+        None => None,
+    };
+    if let Some(code) = code {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    logging::init(cli.options.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            log::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(cli.options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// Runs the daemon until SIGTERM or SIGINT: opens its state, listens on every `-H` address,
 /// and serves the Docker Engine API.
