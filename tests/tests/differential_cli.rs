@@ -719,8 +719,6 @@ struct KnownDifference {
 
 /// Every aspect of a step.
 const ANY: &[Aspect] = &[];
-const EXIT_AND_STDERR: &[Aspect] = &[Aspect::Exit, Aspect::Stderr];
-const STDOUT: &[Aspect] = &[Aspect::Stdout];
 const STDERR: &[Aspect] = &[Aspect::Stderr];
 
 /// Every difference between dockerd's and drydockd's answers that the test accepts, each with
@@ -729,43 +727,6 @@ const STDERR: &[Aspect] = &[Aspect::Stderr];
 const KNOWN_DIFFERENCES: &[KnownDifference] = &[
     // Bugs of drydockd, reported, in code others are changing now.
     KnownDifference {
-        scenario: "run-detached-ps-logs-stop-rm",
-        step: "ps --filter name=^dps$",
-        aspects: STDOUT,
-        why: "bug: drydockd's `name` filter of GET /containers/json matches a substring of the \
-              name; dockerd's is a regular expression, matched against the name without its \
-              slash (containers/filters.rs)",
-        racy: false,
-    },
-    KnownDifference {
-        scenario: "*",
-        step: "*",
-        aspects: &[Aspect::Field("/HostConfig/LogConfig")],
-        why: "bug: drydockd leaves HostConfig.LogConfig.Type empty; dockerd fills in its \
-              default log driver, json-file, at create (containers/create.rs)",
-        racy: false,
-    },
-    KnownDifference {
-        scenario: "run-command-not-found",
-        step: "run --rm --name dnocmd busybox:latest nosuchcommand",
-        aspects: EXIT_AND_STDERR,
-        why: "bug: when runc cannot start the container's process, drydockd never answers \
-              `docker run` (the CLI hangs until killed, the container stays); dockerd answers \
-              the start with 'OCI runtime create failed: ... executable file not found in $PATH' \
-              and the CLI exits 127 (containers/lifecycle.rs, streams.rs)",
-        racy: false,
-    },
-    KnownDifference {
-        scenario: "run-command-not-found",
-        step: "rm -f dnocmd",
-        aspects: EXIT_AND_STDERR,
-        why: "bug: the container whose process could not start stays, Dead, and `rm -f` \
-              cannot remove it ('container monitor of <id>: the monitor died without \
-              recording the exit status'); dockerd removed it with --rm, so its rm -f finds \
-              nothing (and the CLI ignores that with -f)",
-        racy: false,
-    },
-    KnownDifference {
         scenario: "exec",
         step: "exec dexe nosuchcommand",
         aspects: ANY,
@@ -773,25 +734,6 @@ const KNOWN_DIFFERENCES: &[KnownDifference] = &[
               ('unable to upgrade to tcp, received 500'); dockerd upgrades, writes runc's \
               'OCI runtime exec failed: ... executable file not found' to the stream, and the \
               exec's exit code is 126 (exec.rs)",
-        racy: false,
-    },
-    KnownDifference {
-        scenario: "events",
-        step: "events --since {since} --until {until} --filter container=dev",
-        aspects: STDOUT,
-        why: "bug: drydockd sometimes records a `docker run`'s attach event after its start \
-              event: the event is published once the hijacked attach is under way, after the \
-              101 that lets the CLI send the start; dockerd records it before it answers the \
-              attach (containers/streams.rs)",
-        racy: true,
-    },
-    KnownDifference {
-        scenario: "error-cases",
-        step: "kill derr",
-        aspects: STDERR,
-        why: "bug: killing a stopped container says 'Container <id> is not running'; dockerd \
-              says 'Cannot kill container: derr: Container <id> is not running' \
-              (containers/lifecycle.rs)",
         racy: false,
     },
     // Features drydockd does not have yet.

@@ -205,6 +205,8 @@ pub(crate) struct Hub {
     /// How many clients attach before the output is read (attaches that were waiting when the
     /// container started); until then the output waits in its pipe or terminal.
     expected: usize,
+    /// Set once the process is gone or never started: nobody waits for clients any more.
+    closed: std::sync::atomic::AtomicBool,
     tty: bool,
 }
 
@@ -214,6 +216,7 @@ impl Hub {
             subscribers: Mutex::new(Vec::new()),
             subscribed: Condvar::new(),
             expected,
+            closed: std::sync::atomic::AtomicBool::new(false),
             tty,
         }
     }
@@ -229,6 +232,7 @@ impl Hub {
             .subscribed
             .wait_timeout_while(subscribers, timeout, |subscribers| {
                 subscribers.len() < self.expected
+                    && !self.closed.load(std::sync::atomic::Ordering::SeqCst)
             });
     }
 
@@ -258,8 +262,11 @@ impl Hub {
         });
     }
 
-    /// Ends every client's stream (the container exited).
+    /// Ends every client's stream (the container exited, or never started) and stops waiting
+    /// for expected clients.
     pub(crate) fn close_all(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.subscribed.notify_all();
         let mut subscribers = self
             .subscribers
             .lock()

@@ -321,6 +321,7 @@ fn supervise(state_dir: &Path) -> Result<()> {
         created.map_err(|e| runtime_error(&runc, &request.id, step, format!("cannot run: {e}")))?;
     if !created.success() {
         let message = runc_log_error(&runc_log).unwrap_or_else(|| format!("exited with {created}"));
+        hub.close_all();
         for reader in readers {
             let _ = reader.join();
         }
@@ -349,6 +350,8 @@ fn supervise(state_dir: &Path) -> Result<()> {
     if !is_exec && let Err(e) = runc.start(&request.id) {
         undo(&runc);
         reap(pid);
+        // Nobody is to wait for the output of a process that never ran.
+        hub.close_all();
         for reader in readers {
             let _ = reader.join();
         }

@@ -160,6 +160,23 @@ fn new_record(
     }
     let mut host_config = body.host_config.clone().unwrap_or_default();
     validate_host_config(&host_config)?;
+    // dockerd fills in its default log driver.
+    let log_type_unset = host_config
+        .log_config
+        .as_ref()
+        .and_then(|l| l.r#type.as_ref())
+        .is_none_or(|t| t.as_str().is_empty());
+    if log_type_unset {
+        let config = host_config
+            .log_config
+            .take()
+            .and_then(|l| l.config)
+            .unwrap_or_default();
+        host_config.log_config = Some(drydock_models::HostConfigLogConfig {
+            r#type: Some("json-file".into()),
+            config: Some(config),
+        });
+    }
     if host_config
         .network_mode
         .as_deref()

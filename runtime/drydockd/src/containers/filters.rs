@@ -73,10 +73,7 @@ pub fn matches(filters: &Filters, record: &ContainerRecord) -> bool {
     };
     let labels = record.labels();
     any("id", &|id| record.id.starts_with(id))
-        && any("name", &|name| {
-            let name = name.strip_prefix('/').unwrap_or(name);
-            record.name.contains(name)
-        })
+        && any("name", &|pattern| name_matches(pattern, &record.name))
         && filters
             .get("label")
             .all(|label| match label.split_once('=') {
@@ -94,4 +91,28 @@ pub fn matches(filters: &Filters, record: &ContainerRecord) -> bool {
             mounts::uses_volume(&record.mounts, volume)
         })
         && any("is-task", &|value| value == "false")
+}
+
+/// Whether a container name matches a `name` filter: a regular expression, as dockerd's
+/// (`^web$`), against the name with and without its leading slash; a pattern that is not a
+/// regular expression matches as a substring.
+fn name_matches(pattern: &str, name: &str) -> bool {
+    match regex::Regex::new(pattern) {
+        Ok(regex) => regex.is_match(name) || regex.is_match(&format!("/{name}")),
+        Err(_) => name.contains(pattern.trim_start_matches('/')),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_matches;
+
+    #[test]
+    fn name_filters_are_regular_expressions_as_in_dockerd() {
+        assert!(name_matches("^web$", "web"));
+        assert!(!name_matches("^web$", "web2"));
+        assert!(name_matches("web", "my-web-1"));
+        assert!(name_matches("^/web", "web"));
+        assert!(name_matches("(", "a(b"));
+    }
 }

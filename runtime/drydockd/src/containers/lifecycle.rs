@@ -165,22 +165,55 @@ async fn start_locked(daemon: &Daemon, container: &Arc<Container>) -> Result<(),
             Ok(())
         }
         Err(error) => {
-            let message = error.message;
+            let message = runtime_failure_text(&error.message);
             let code = if message.contains("not found") || message.contains("no such file") {
                 127
             } else {
                 126
             };
+            // Waiters for its exit (`docker run` waits before it starts) get the failure as
+            // one, as dockerd records a failed start as an exit with 126 or 127.
+            container.exits.fetch_add(1, Ordering::SeqCst);
             container.update(|record| {
                 record.state.error.clone_from(&message);
                 record.state.exit_code = code;
+                record.state.finished_at = Some(Timestamp::now());
                 if record.state.status != Status::Exited {
                     record.state.status = Status::Created;
                 }
             })?;
+            if record.host_config.auto_remove == Some(true) {
+                let daemon = daemon.clone();
+                let container = Arc::clone(container);
+                tokio::spawn(async move {
+                    if let Err(e) = remove(&daemon, &container, true, true).await {
+                        log::warn!(
+                            "container {}: auto-remove after a failed start: {}",
+                            container.id,
+                            e.message
+                        );
+                    }
+                });
+            }
             Err(ServerError::bad_request(message))
         }
     }
+}
+
+/// A failed start as dockerd words it: runc's own message (`runc create failed: unable to
+/// start container process: exec: ...`) inside `failed to create shim task: OCI runtime
+/// create failed: ...: unknown`; other failures as they are.
+fn runtime_failure_text(message: &str) -> String {
+    for step in ["create", "start"] {
+        let marker = format!("runc {step} failed:");
+        if let Some(at) = message.find(&marker) {
+            return format!(
+                "failed to create shim task: OCI runtime {step} failed: {}: unknown",
+                &message[at..]
+            );
+        }
+    }
+    message.to_owned()
 }
 
 /// Waits (without blocking a thread) for the monitor `pid` to exit, then records the
@@ -241,14 +274,20 @@ async fn on_exit(
     mounts::unmount_after_exit(daemon, container).await;
     super::network::detach(daemon, &container.id).await;
     container.exits.fetch_add(1, Ordering::SeqCst);
-    let recorded = container.update_running_state(|record| {
-        record.state.status = Status::Exited;
-        record.state.exit_code = exit_code;
-        record.state.finished_at = Some(finished_at);
-        record.state.pid = 0;
-        record.state.monitor_pid = 0;
-        record.exec_ids.clear();
-    });
+    // A container removed meanwhile (`rm -f` kills, then removes) has no record to update.
+    let removed = !daemon.containers.contains(&container.id);
+    let recorded = if removed {
+        Ok(())
+    } else {
+        container.update_running_state(|record| {
+            record.state.status = Status::Exited;
+            record.state.exit_code = exit_code;
+            record.state.finished_at = Some(finished_at);
+            record.state.pid = 0;
+            record.state.monitor_pid = 0;
+            record.exec_ids.clear();
+        })
+    };
     if let Err(e) = recorded {
         log::error!(
             "container {}: cannot record its exit: {}",

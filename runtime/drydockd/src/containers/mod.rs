@@ -83,7 +83,14 @@ impl drydock_server::Containers for Daemon {
     ) -> Result<ContainerKillResponse, ServerError> {
         let container = self.containers.get(&request.id)?;
         let signal = lifecycle::parse_signal(request.signal.as_deref().unwrap_or("KILL"))?;
-        lifecycle::kill(self, &container, signal).await?;
+        lifecycle::kill(self, &container, signal)
+            .await
+            .map_err(|e| {
+                ServerError::new(
+                    e.status,
+                    format!("Cannot kill container: {}: {}", request.id, e.message),
+                )
+            })?;
         Ok(ContainerKillResponse::Status204)
     }
 

@@ -256,6 +256,11 @@ pub async fn attach(
     if waiting {
         container.pending_attaches.fetch_add(1, Ordering::SeqCst);
     }
+    if options.stream {
+        // Recorded before the answer, as dockerd does: the CLI starts the container only
+        // after the attach's answer, so `attach` comes before `start`.
+        publish(daemon, &record, "attach", &[]);
+    }
     let (sender, stream) = channel_stream();
     let daemon = daemon.clone();
     let container = Arc::clone(container);
@@ -276,7 +281,6 @@ pub async fn attach(
             stdout: options.stdout,
             stderr: options.stderr,
         };
-        publish(&daemon, &container.snapshot(), "attach", &[]);
         let input = options.stdin.then_some(hijack);
         if relay(&container.id, request, input, detach_keys, &sender).await == Relayed::Detached {
             publish(&daemon, &container.snapshot(), "detach", &[]);
