@@ -423,11 +423,11 @@ pub struct ImageCreateParams {
     pub platform: Option<String>,
     /// Dockerfile instructions to apply to the imported image's config (`CMD`, `ENTRYPOINT`, `ENV`, `EXPOSE`, `LABEL`, `ONBUILD`, `USER`, `VOLUME`, `WORKDIR`, `STOPSIGNAL`), one per parameter. Only with `fromSrc`.
     ///
-    /// Query parameter `changes`. `None` leaves it out.
+    /// Query parameter `changes`. Since API 1.25. `None` leaves it out.
     pub changes: Option<Vec<String>>,
     /// The comment of the imported image's history entry. Only with `fromSrc`.
     ///
-    /// Query parameter `message`. `None` leaves it out.
+    /// Query parameter `message`. Since API 1.25. `None` leaves it out.
     pub message: Option<String>,
     /// Image content if the value `-` has been specified in fromSrc query parameter
     ///
@@ -462,6 +462,22 @@ impl Client {
                 "ImageCreate query parameter platform",
                 &[(Some(crate::ApiVersion::new(1, 32)), None)],
                 "1.32",
+            )?;
+        }
+        if params.changes.is_some() {
+            crate::require(
+                version,
+                "ImageCreate query parameter changes",
+                &[(Some(crate::ApiVersion::new(1, 25)), None)],
+                "1.25",
+            )?;
+        }
+        if params.message.is_some() {
+            crate::require(
+                version,
+                "ImageCreate query parameter message",
+                &[(Some(crate::ApiVersion::new(1, 25)), None)],
+                "1.25",
             )?;
         }
         let mut request = self.connection.request(Method::POST, "/images/create");

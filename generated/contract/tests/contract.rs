@@ -1463,8 +1463,16 @@ async fn image_create_round_trips(contract: &Contract) -> Result<usize, String> 
                 &[((1, 32), (1, 33))],
                 String::from("platform of ImageCreate + é&"),
             ),
-            changes: Some(vec![String::from("changes-1"), String::from("changes-2")]),
-            message: Some(String::from("message of ImageCreate + é&")),
+            changes: at(
+                version,
+                &[((1, 25), (1, 33))],
+                vec![String::from("changes-1"), String::from("changes-2")],
+            ),
+            message: at(
+                version,
+                &[((1, 25), (1, 33))],
+                String::from("message of ImageCreate + é&"),
+            ),
             body: upload.clone().map(reqwest::Body::from),
         };
         let sent = request([

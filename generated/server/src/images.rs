@@ -394,11 +394,15 @@ pub struct ImageCreateRequest {
     /// Query parameter `changes`.
     ///
     /// Dockerfile instructions to apply to the imported image's config (`CMD`, `ENTRYPOINT`, `ENV`, `EXPOSE`, `LABEL`, `ONBUILD`, `USER`, `VOLUME`, `WORKDIR`, `STOPSIGNAL`), one per parameter. Only with `fromSrc`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "changes", skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<String>>,
     /// Query parameter `message`.
     ///
     /// The comment of the imported image's history entry. Only with `fromSrc`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// The body, streamed as it arrives.

@@ -207,6 +207,9 @@ pub(crate) struct Hub {
     expected: usize,
     /// Set once the process is gone or never started: nobody waits for clients any more.
     closed: std::sync::atomic::AtomicBool,
+    /// The attach socket's listening descriptor (-1 before it listens), shut down when the
+    /// process is gone so that a late client is refused rather than accepted by nobody.
+    listener: std::sync::atomic::AtomicI32,
     tty: bool,
 }
 
@@ -217,6 +220,7 @@ impl Hub {
             subscribed: Condvar::new(),
             expected,
             closed: std::sync::atomic::AtomicBool::new(false),
+            listener: std::sync::atomic::AtomicI32::new(-1),
             tty,
         }
     }
@@ -267,6 +271,12 @@ impl Hub {
     pub(crate) fn close_all(&self) {
         self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         self.subscribed.notify_all();
+        let listener = self.listener.swap(-1, std::sync::atomic::Ordering::SeqCst);
+        if listener >= 0 {
+            // SAFETY: shutdown(2) on the listening socket the serving thread owns; it only
+            // wakes that thread's accept and makes further connects fail.
+            unsafe { libc::shutdown(listener, libc::SHUT_RDWR) };
+        }
         let mut subscribers = self
             .subscribers
             .lock()
@@ -285,8 +295,16 @@ pub(crate) type Stdin = Arc<Mutex<Option<std::fs::File>>>;
 pub(crate) fn serve(id: &str, hub: Arc<Hub>, stdin: Stdin, stdin_once: bool) -> io::Result<()> {
     let address = SocketAddr::from_abstract_name(socket_name(id).as_bytes())?;
     let listener = UnixListener::bind_addr(&address)?;
+    {
+        use std::os::fd::AsRawFd;
+        hub.listener
+            .store(listener.as_raw_fd(), std::sync::atomic::Ordering::SeqCst);
+    }
     std::thread::spawn(move || {
         for client in listener.incoming() {
+            if hub.closed.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
             let Ok(client) = client else { continue };
             let hub = Arc::clone(&hub);
             let stdin = Arc::clone(&stdin);
