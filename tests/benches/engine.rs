@@ -131,7 +131,11 @@ fn tree_rss_kib(roots: &[i32]) -> u64 {
     let mut index = 0;
     while index < tree.len() {
         let parent = tree[index];
-        tree.extend(all.iter().filter(|(_, p)| *p == parent).map(|(pid, _)| *pid));
+        tree.extend(
+            all.iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(pid, _)| *pid),
+        );
         index += 1;
     }
     tree.iter()
@@ -140,7 +144,13 @@ fn tree_rss_kib(roots: &[i32]) -> u64 {
             status
                 .lines()
                 .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
         })
         .sum()
 }
