@@ -10,11 +10,11 @@ use std::time::Duration;
 use drydock_client::models::{ContainerConfigCmd, ContainerCreateBody, HostConfig};
 use drydock_client::{
     Client, ContainerCreateParams, ContainerDeleteParams, ContainerInspectParams,
-    ContainerKillParams, ContainerListParams, ContainerLogsParams, ContainerRestartParams,
-    ContainerStartParams, ContainerStopParams, ContainerWaitParams, Error,
+    ContainerKillParams, ContainerListParams, ContainerRestartParams, ContainerStartParams,
+    ContainerStopParams, ContainerWaitParams, Error,
 };
 use futures_util::StreamExt;
-use support::DaemonProcess;
+use support::{DaemonProcess, logs};
 
 /// Every version the client and daemon speak.
 const VERSIONS: &[&str] = &[
@@ -56,23 +56,6 @@ async fn state(client: &Client, id: &str) -> (String, i64, bool) {
         state.exit_code.unwrap_or(-1),
         state.running.unwrap_or(false),
     )
-}
-
-async fn logs(client: &Client, id: &str) -> String {
-    let mut frames = client
-        .container_logs(ContainerLogsParams {
-            id: id.to_owned(),
-            stdout: Some(true),
-            stderr: Some(true),
-            ..ContainerLogsParams::default()
-        })
-        .await
-        .unwrap_or_else(|e| panic!("logs {id}: {e}"));
-    let mut text = String::new();
-    while let Some(frame) = frames.next().await {
-        text.push_str(&String::from_utf8_lossy(&frame.expect("a frame").payload));
-    }
-    text
 }
 
 async fn wait(client: &Client, id: &str) -> i64 {

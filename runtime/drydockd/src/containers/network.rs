@@ -90,6 +90,15 @@ pub async fn detach(daemon: &Daemon, id: &str) {
     }
 }
 
+/// The container's attachment while it runs (an exited container shows no address).
+fn live_attachment(daemon: &Daemon, record: &ContainerRecord) -> Option<Attachment> {
+    if record.state.status.is_running() {
+        daemon.networks.attachment(&record.id)
+    } else {
+        None
+    }
+}
+
 /// The network name a container's mode stands for (`default` is `bridge`).
 fn network_name(record: &ContainerRecord) -> String {
     match record
@@ -137,11 +146,7 @@ fn endpoint(daemon: &Daemon, record: &ContainerRecord, attachment: Option<&Attac
 ///
 /// 500 when the document does not convert to the model.
 pub fn settings(daemon: &Daemon, record: &ContainerRecord) -> Result<NetworkSettings, ServerError> {
-    let attachment = if record.state.status.is_running() {
-        daemon.networks.attachment(&record.id)
-    } else {
-        None
-    };
+    let attachment = live_attachment(daemon, record);
     let bridge = attachment.as_ref().and_then(|a| a.bridge.as_ref());
     let mut ports: BTreeMap<String, Value> = BTreeMap::new();
     if let Some(attachment) = &attachment {
@@ -204,11 +209,7 @@ pub fn settings(daemon: &Daemon, record: &ContainerRecord) -> Result<NetworkSett
 
 /// `docker ps`'s `Ports`: published ports with their host side, exposed ones without.
 pub fn summary_ports(daemon: &Daemon, record: &ContainerRecord) -> Vec<Port> {
-    let attachment = if record.state.status.is_running() {
-        daemon.networks.attachment(&record.id)
-    } else {
-        None
-    };
+    let attachment = live_attachment(daemon, record);
     let mut rows: Vec<Value> = Vec::new();
     let published: Vec<String> = attachment
         .iter()
@@ -247,11 +248,7 @@ pub fn summary_networks(
     daemon: &Daemon,
     record: &ContainerRecord,
 ) -> ContainerSummaryItemNetworkSettings {
-    let attachment = if record.state.status.is_running() {
-        daemon.networks.attachment(&record.id)
-    } else {
-        None
-    };
+    let attachment = live_attachment(daemon, record);
     let document = json!({ "Networks": { network_name(record): endpoint(daemon, record, attachment.as_ref()) } });
     convert(&document).unwrap_or_default()
 }
