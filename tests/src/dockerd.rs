@@ -37,7 +37,6 @@ const DOCKERD: &str = "/usr/sbin/dockerd";
 /// comes first on `PATH`.
 const DOCKER_CLI: &str = "/usr/bin/docker";
 /// Debian's statically linked busybox (package `busybox-static`).
-const BUSYBOX: &str = "/bin/busybox";
 /// The `PATH` dockerd runs with, so that it finds Debian's containerd and runc.
 const DAEMON_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
 /// Where the daemons' folders are made.
@@ -569,101 +568,10 @@ fn unescape_mount_field(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A tar archive of a minimal busybox root filesystem, like the official `busybox` image:
-/// Debian's static `/bin/busybox` with a symlink in `/bin` for each applet it lists, an
-/// `/etc/passwd` and `/etc/group` holding root, and empty `/tmp`, `/root`, `/dev`, `/proc`,
-/// `/sys` and `/var`.
-///
-/// # Panics
-///
-/// When `/bin/busybox` is missing (install Debian's `busybox-static`: `cargo xtask test` does).
-pub fn busybox_rootfs() -> Vec<u8> {
-    let busybox = fs::read(BUSYBOX)
-        .unwrap_or_else(|e| panic!("cannot read {BUSYBOX}: {e} (install Debian's busybox-static)"));
-    let listed = Command::new(BUSYBOX)
-        .arg("--list")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {BUSYBOX} --list: {e}"));
-    assert!(
-        listed.status.success(),
-        "{BUSYBOX} --list failed: {}",
-        listed.status
-    );
-    let applets = String::from_utf8_lossy(&listed.stdout).into_owned();
-
-    let mut archive = tar::Builder::new(Vec::new());
-    for (dir, mode) in [
-        ("bin", 0o755),
-        ("dev", 0o755),
-        ("etc", 0o755),
-        ("proc", 0o555),
-        ("root", 0o700),
-        ("sys", 0o555),
-        ("tmp", 0o1777),
-        ("var", 0o755),
-    ] {
-        append(&mut archive, tar::EntryType::Directory, dir, mode, &[]);
-    }
-    append(
-        &mut archive,
-        tar::EntryType::Regular,
-        "bin/busybox",
-        0o755,
-        &busybox,
-    );
-    for applet in applets.lines().map(str::trim) {
-        if applet.is_empty() || applet == "busybox" || applet.contains('/') {
-            continue;
-        }
-        let mut header = entry_header(tar::EntryType::Symlink, 0o777, 0);
-        archive
-            .append_link(&mut header, format!("bin/{applet}"), "busybox")
-            .unwrap_or_else(|e| panic!("cannot add bin/{applet} to the rootfs: {e}"));
-    }
-    append(
-        &mut archive,
-        tar::EntryType::Regular,
-        "etc/passwd",
-        0o644,
-        b"root:x:0:0:root:/root:/bin/sh\n",
-    );
-    append(
-        &mut archive,
-        tar::EntryType::Regular,
-        "etc/group",
-        0o644,
-        b"root:x:0:\n",
-    );
-    archive
-        .into_inner()
-        .unwrap_or_else(|e| panic!("cannot finish the rootfs archive: {e}"))
-}
-
-/// Adds one entry owned by root to `archive`.
-fn append(
-    archive: &mut tar::Builder<Vec<u8>>,
-    kind: tar::EntryType,
-    path: &str,
-    mode: u32,
-    data: &[u8],
-) {
-    let mut header = entry_header(kind, mode, data.len() as u64);
-    archive
-        .append_data(&mut header, path, data)
-        .unwrap_or_else(|e| panic!("cannot add {path} to the rootfs: {e}"));
-}
-
-/// A header for an entry owned by root, dated at the epoch so the archive is the same each time.
-fn entry_header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
-    let mut header = tar::Header::new_gnu();
-    header.set_entry_type(kind);
-    header.set_mode(mode);
-    header.set_size(size);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_mtime(0);
-    header
-}
+// The busybox rootfs tarball, one file shared with the engine's and drydockd's tests.
+#[path = "../../runtime/engine/tests/support/rootfs_tar.rs"]
+mod rootfs_tar;
+pub use rootfs_tar::{busybox_rootfs, busybox_rootfs_with};
 
 #[cfg(test)]
 mod tests {

@@ -41,17 +41,6 @@ pub fn container_config(body: &ContainerCreateBody) -> Result<ContainerConfig, S
         .map_err(|e| ServerError::bad_request(format!("invalid container config: {e}")))
 }
 
-/// The image reference as dockerd reports a missing one: with `:latest` when it names no tag
-/// or digest.
-fn with_default_tag(reference: &str) -> String {
-    let last = reference.rsplit('/').next().unwrap_or(reference);
-    if reference.starts_with("sha256:") || last.contains(':') || last.contains('@') {
-        reference.to_owned()
-    } else {
-        format!("{reference}:latest")
-    }
-}
-
 /// Checks the host config as dockerd does at create.
 fn validate_host_config(host: &HostConfig) -> Result<(), ServerError> {
     let policy = host
@@ -137,12 +126,8 @@ fn new_record(
     if image.is_empty() {
         return Err(ServerError::bad_request("No image specified"));
     }
-    let image_id = daemon.images.resolve(&image).map_err(|e| match e.kind() {
-        drydock_engine::ErrorKind::NotFound => {
-            ServerError::not_found(format!("No such image: {}", with_default_tag(&image)))
-        }
-        _ => api_error(e),
-    })?;
+    // The engine names a missing image as dockerd does (`busybox:latest`).
+    let image_id = daemon.images.resolve(&image).map_err(api_error)?;
     let image_config = daemon.images.config(&image_id).map_err(api_error)?;
     let mut config = container_config(body)?;
     let reset_entrypoint = config.entrypoint.as_deref() == Some(&[String::new()][..]);
@@ -229,14 +214,6 @@ mod tests {
             Some(vec!["sh".to_owned(), "-c".to_owned()])
         );
         assert!(config.tty);
-    }
-
-    #[test]
-    fn missing_images_are_reported_with_dockers_default_tag() {
-        assert_eq!(with_default_tag("busybox"), "busybox:latest");
-        assert_eq!(with_default_tag("reg:5000/a/b"), "reg:5000/a/b:latest");
-        assert_eq!(with_default_tag("reg:5000/a/b:1"), "reg:5000/a/b:1");
-        assert_eq!(with_default_tag("sha256:abc"), "sha256:abc");
     }
 
     #[test]
