@@ -294,6 +294,155 @@ async fn a_read_only_bind_shows_the_host_folder_and_refuses_writes() {
     assert!(!host.join("new").exists());
 }
 
+/// A container's mounts as `(destination, type, mode, writable)`, by destination.
+fn mount_shapes(inspect: &ContainerInspectResponse) -> Vec<(String, String, String, bool)> {
+    let mut shapes: Vec<_> = inspect
+        .mounts
+        .iter()
+        .flatten()
+        .map(|mount| {
+            (
+                mount.destination.clone().unwrap_or_default(),
+                mount
+                    .r#type
+                    .as_ref()
+                    .map(|kind| kind.as_str().to_owned())
+                    .unwrap_or_default(),
+                mount.mode.clone().unwrap_or_default(),
+                mount.rw == Some(true),
+            )
+        })
+        .collect();
+    shapes.sort();
+    shapes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn volumes_from_shares_another_containers_volumes_and_binds_read_only_with_ro() {
+    let (daemon, client) = daemon_with_busybox("mounts-from").await;
+    let host = daemon.data_root().with_file_name("from-host");
+    std::fs::create_dir_all(&host).expect("a host folder");
+    std::fs::write(host.join("h"), "host\n").expect("a host file");
+    let source = create(
+        &client,
+        "source",
+        json!({
+            "Cmd": ["sh", "-c", "echo anonymous > /data/f; echo named > /named/f"],
+            "Volumes": {"/data": {}},
+            "HostConfig": {"Binds": ["shared:/named", format!("{}:/h:ro", host.display())]}
+        }),
+    )
+    .await;
+    assert_eq!(start_and_wait(&client, &source).await.0, 0);
+    let anonymous = anonymous_volumes(&inspect(&client, &source).await);
+    // The taker reads and writes the source's volumes and reads its read-only bind.
+    let taker = create(
+        &client,
+        "taker",
+        json!({
+            "Cmd": ["sh", "-c", "cat /data/f /named/f /h/h; echo more >> /data/f"],
+            "HostConfig": {"VolumesFrom": ["source"]}
+        }),
+    )
+    .await;
+    assert_eq!(
+        start_and_wait(&client, &taker).await,
+        (0, "anonymous\nnamed\nhost\n".to_owned())
+    );
+    let shapes = |items: &[(&str, &str, bool)]| {
+        items
+            .iter()
+            .map(|(dst, kind, rw)| ((*dst).to_owned(), (*kind).to_owned(), String::new(), *rw))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        mount_shapes(&inspect(&client, &taker).await),
+        shapes(&[
+            ("/data", "volume", true),
+            ("/h", "bind", false),
+            ("/named", "volume", true)
+        ]),
+        "dockerd shows taken mounts with no mode, writable as they were"
+    );
+    assert_eq!(
+        anonymous_volumes(&inspect(&client, &taker).await),
+        anonymous
+    );
+    // `:ro` makes every taken mount read-only; a bind at a taken place wins.
+    let (code, output) = run(
+        &client,
+        "reader",
+        json!({
+            "Cmd": ["sh", "-c", "exec 2>&1; cat /data/f; echo x > /named/g || ls /data"],
+            "HostConfig": {
+                "VolumesFrom": ["source:ro"],
+                "Binds": [format!("{}:/data", host.display())]
+            }
+        }),
+    )
+    .await;
+    assert_eq!(code, 0);
+    assert_eq!(
+        output,
+        "cat: can't open '/data/f': No such file or directory\n\
+         sh: can't create /named/g: Read-only file system\nh\n"
+    );
+    let reader = inspect(&client, "reader").await;
+    assert_eq!(
+        mount_shapes(&reader),
+        [
+            ("/data".to_owned(), "bind".to_owned(), String::new(), true),
+            ("/h".to_owned(), "bind".to_owned(), String::new(), false),
+            (
+                "/named".to_owned(),
+                "volume".to_owned(),
+                String::new(),
+                false
+            ),
+        ]
+    );
+    // Refused as dockerd refuses them, with nothing left behind.
+    for (from, message) in [
+        ("nosuch", "No such container: nosuch"),
+        ("source:nocopy", "invalid mode: nocopy"),
+        ("", "volumes-from specification cannot be an empty string"),
+    ] {
+        let body: ContainerCreateBody = serde_json::from_value(json!({
+            "Image": "busybox", "Cmd": ["true"], "HostConfig": {"VolumesFrom": [from]}
+        }))
+        .expect("a create body");
+        let refused = client
+            .container_create(ContainerCreateParams {
+                name: Some("refused".to_owned()),
+                body,
+            })
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            support::refusal(refused),
+            (400, message.to_owned()),
+            "{from}"
+        );
+    }
+    let all = client
+        .container_list(ContainerListParams {
+            all: Some(true),
+            ..ContainerListParams::default()
+        })
+        .await
+        .expect("containers list");
+    assert_eq!(all.len(), 3, "no refused create left a container");
+    // The anonymous volume stays while a taker holds it, and goes with the last one's -v.
+    remove(&client, &source, true).await;
+    assert_eq!(
+        volume_names(&client).await,
+        [anonymous[0].clone(), "shared".to_owned()]
+    );
+    remove(&client, "reader", true).await;
+    remove(&client, &taker, true).await;
+    assert_eq!(volume_names(&client).await, ["shared"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_image_volume_gets_an_anonymous_volume_with_the_image_content_copied_once() {
     let daemon = DaemonProcess::start("mounts-copy");

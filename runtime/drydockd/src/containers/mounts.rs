@@ -23,7 +23,7 @@ use drydock_engine::etc_files::{EtcFiles, EtcSettings, HostFiles};
 use drydock_engine::images::ContainerConfig;
 use drydock_engine::mounts::{
     self, BindOptions, MountPlan, MountRequest, MountSpec, MountType, TmpfsOptions, VolumeDriver,
-    VolumeOptions,
+    VolumeOptions, VolumesFrom,
 };
 use drydock_engine::oci::HostSettings;
 use drydock_engine::rootfs;
@@ -37,23 +37,19 @@ use crate::daemon::Daemon;
 use crate::errors::{api_error, blocking};
 
 /// The engine's view of a create request's mounts: `HostConfig.Binds`, `Mounts`, `Tmpfs`,
-/// `VolumeDriver`, and the paths of the merged config's `Volumes` (the image's and the
-/// request's).
+/// `VolumeDriver`, the paths of the merged config's `Volumes` (the image's and the
+/// request's), and `inherited`, the mount points taken from the `VolumesFrom` containers
+/// ([`inherited_points`]).
 ///
 /// # Errors
 ///
-/// 400 for `VolumesFrom`, which drydockd does not support, and for a `Mounts` entry dockerd
-/// refuses before planning (an unknown type, a negative tmpfs mode).
-pub fn request(config: &ContainerConfig, host: &HostConfig) -> Result<MountRequest, ServerError> {
-    if host
-        .volumes_from
-        .as_ref()
-        .is_some_and(|from| !from.is_empty())
-    {
-        return Err(ServerError::bad_request(
-            "drydockd does not support VolumesFrom (--volumes-from): name the volumes with -v",
-        ));
-    }
+/// 400 for a `Mounts` entry dockerd refuses before planning (an unknown type, a negative
+/// tmpfs mode).
+pub fn request(
+    config: &ContainerConfig,
+    host: &HostConfig,
+    inherited: Vec<mounts::MountPoint>,
+) -> Result<MountRequest, ServerError> {
     let mounts = host
         .mounts
         .iter()
@@ -71,7 +67,40 @@ pub fn request(config: &ContainerConfig, host: &HostConfig) -> Result<MountReque
             .cloned()
             .collect(),
         volume_driver: host.volume_driver.clone().unwrap_or_default(),
+        inherited,
     })
+}
+
+/// The mount points a new container takes from the containers of its
+/// `HostConfig.VolumesFrom` (`container[:ro|rw]`), in order: each container's binds,
+/// volumes and tmpfs mounts, read-only with `ro`.
+///
+/// # Errors
+///
+/// 400 for an entry dockerd refuses (`invalid mode: xx`, an empty entry) and for a container
+/// that does not exist: dockerd's `No such container: x`, with the 400 dockerd answers it
+/// with at create.
+pub fn inherited_points(
+    daemon: &Daemon,
+    host: &HostConfig,
+) -> Result<Vec<mounts::MountPoint>, ServerError> {
+    let mut inherited = Vec::new();
+    for raw in host.volumes_from.iter().flatten() {
+        let from = VolumesFrom::from_str(raw).map_err(api_error)?;
+        let container = daemon
+            .containers
+            .get(&from.container)
+            .map_err(|e| ServerError::bad_request(e.message))?;
+        let record = container.lock();
+        inherited.extend(
+            record
+                .mounts
+                .points
+                .iter()
+                .map(|point| point.inherited(from.writable)),
+        );
+    }
+    Ok(inherited)
 }
 
 /// One `HostConfig.Mounts` entry as the engine takes it.
@@ -125,14 +154,15 @@ fn mount_spec(mount: &Mount) -> Result<MountSpec, ServerError> {
 /// # Errors
 ///
 /// 400 with dockerd's text for what dockerd refuses (`invalid volume specification`,
-/// `Duplicate mount point`, a missing bind source of `Mounts`, a bad volume name); 404 for a
-/// volume driver other than `local`.
+/// `Duplicate mount point`, a missing bind source of `Mounts`, a bad volume name, a bad or
+/// unknown `VolumesFrom` entry); 404 for a volume driver other than `local`.
 pub fn plan(
     daemon: &Daemon,
     config: &ContainerConfig,
     host: &HostConfig,
 ) -> Result<MountPlan, ServerError> {
-    let request = request(config, host)?;
+    let inherited = inherited_points(daemon, host)?;
+    let request = request(config, host, inherited)?;
     mounts::plan(&request, &daemon.volumes).map_err(api_error)
 }
 
@@ -431,7 +461,7 @@ mod tests {
     fn request_of(json: serde_json::Value) -> Result<MountRequest, ServerError> {
         let body = body(json);
         let config = crate::containers::create::container_config(&body).expect("a config");
-        request(&config, &body.host_config.unwrap_or_default())
+        request(&config, &body.host_config.unwrap_or_default(), Vec::new())
     }
 
     #[test]
@@ -488,7 +518,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_mount_types_and_volumes_from_are_refused_with_400() {
+    fn unknown_mount_types_are_refused_with_400() {
         let unknown = request_of(serde_json::json!({
             "Image": "busybox",
             "HostConfig": {"Mounts": [{"Type": "npipe", "Source": "x", "Target": "/x"}]}
@@ -507,11 +537,6 @@ mod tests {
             untyped.message,
             "invalid mount config for type \"\": mount type unknown"
         );
-        let from = request_of(serde_json::json!({
-            "Image": "busybox", "HostConfig": {"VolumesFrom": ["other"]}
-        }))
-        .expect_err("volumes-from is refused");
-        assert_eq!(from.status.as_u16(), 400);
     }
 
     fn point(kind: MountType, name: &str, source: &str, destination: &str) -> mounts::MountPoint {

@@ -140,6 +140,35 @@ pub struct MountRequest {
     pub image_volumes: Vec<String>,
     /// `HostConfig.VolumeDriver`: the driver of the volumes `binds` name (empty: `local`).
     pub volume_driver: String,
+    /// The mount points of the `HostConfig.VolumesFrom` containers, in the order given, each
+    /// made by [`MountPoint::inherited`]: of two at one destination the later wins, and a bind
+    /// or `Mounts` entry there wins over both, as in Docker.
+    pub inherited: Vec<MountPoint>,
+}
+
+/// One `HostConfig.VolumesFrom` entry, `container[:mode]`: whose mount points a new
+/// container takes, and whether they stay writable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VolumesFrom {
+    /// The container's name or id, as given.
+    pub container: String,
+    /// False for the mode `ro`: every mount taken is read-only then.
+    pub writable: bool,
+}
+
+impl FromStr for VolumesFrom {
+    type Err = Error;
+
+    /// Parses an entry as dockerd does: the mode is at most one of `rw`/`ro` and one of
+    /// `z`/`Z`; anything else is Docker's `invalid mode: <mode>`.
+    fn from_str(raw: &str) -> Result<VolumesFrom> {
+        let (container, writable) =
+            spec::parse_volumes_from(raw).map_err(Error::InvalidHostConfig)?;
+        Ok(VolumesFrom {
+            container,
+            writable,
+        })
+    }
 }
 
 /// One `HostConfig.Mounts` entry.
@@ -243,6 +272,20 @@ pub struct MountPoint {
     pub tmpfs_data: String,
 }
 
+impl MountPoint {
+    /// This mount point as a container given `--volumes-from` its container gets it: the same
+    /// source, volume and destination, writable only if both it and the request are, with no
+    /// mode shown and no copy of image content (the volume has its content already).
+    pub fn inherited(&self, writable: bool) -> MountPoint {
+        MountPoint {
+            mode: String::new(),
+            rw: self.rw && writable,
+            copy_data: false,
+            ..self.clone()
+        }
+    }
+}
+
 /// Every mount of a container, decided.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountPlan {
@@ -269,7 +312,8 @@ pub struct VolumeToCreate {
 }
 
 /// Checks a container's mount request as dockerd does and decides its mounts: binds first,
-/// then `Mounts`, then an anonymous volume for each image volume nothing else covers. Nothing
+/// then `Mounts`, then the inherited mount points at the places still free, then an
+/// anonymous volume for each image volume nothing else covers. Nothing
 /// is created yet; the one thing looked at is whether the host paths of `Mounts` binds exist.
 ///
 /// # Errors
@@ -302,6 +346,20 @@ pub fn plan(request: &MountRequest, store: &VolumeStore) -> Result<MountPlan> {
             return Err(duplicate(&mount.target));
         }
         plan.add(parsed, store)?;
+    }
+    for point in request.inherited.iter().rev() {
+        if plan.has_point_at(&point.destination) {
+            continue;
+        }
+        if point.kind == MountType::Volume {
+            plan.volumes.push(VolumeToCreate {
+                name: point.name.clone(),
+                anonymous: point.anonymous,
+                labels: None,
+                options: None,
+            });
+        }
+        plan.points.push(point.clone());
     }
     for path in &request.image_volumes {
         let destination = spec::clean_path(path);
@@ -587,7 +645,10 @@ fn tmpfs_mount(destination: &str, data: &str) -> Result<Mount> {
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::{MountRequest, MountSpec, MountType, Propagation, VolumeOptions, plan};
+    use super::{
+        MountPoint, MountRequest, MountSpec, MountType, Propagation, VolumeOptions, VolumesFrom,
+        plan,
+    };
     use crate::error::{Error, ErrorKind};
     use crate::scratch::ScratchDir;
 
@@ -724,6 +785,66 @@ mod tests {
         let json = serde_json::to_string(&planned).expect("serialises");
         let back: super::MountPlan = serde_json::from_str(&json).expect("deserialises");
         assert_eq!(back, planned);
+    }
+
+    #[test]
+    fn inherited_mount_points_fill_the_places_binds_and_mounts_leave_free() {
+        let dir = ScratchDir::new("volumes-from");
+        let store = dir.volume_store();
+        let source = plan(
+            &MountRequest {
+                binds: vec!["shared:/shared".to_owned(), "/srv:/srv:ro".to_owned()],
+                image_volumes: vec!["/data".to_owned(), "/cache".to_owned()],
+                ..MountRequest::default()
+            },
+            &store,
+        )
+        .expect("the source container's plan");
+        let read_only: Vec<MountPoint> = source
+            .points
+            .iter()
+            .map(|point| point.inherited(false))
+            .collect();
+        let writable: Vec<MountPoint> = source
+            .points
+            .iter()
+            .filter(|point| point.destination == "/shared")
+            .map(|point| point.inherited(true))
+            .collect();
+        let request = MountRequest {
+            binds: vec!["/tmp:/data".to_owned()],
+            image_volumes: vec!["/cache".to_owned()],
+            inherited: [read_only, writable].concat(),
+            ..MountRequest::default()
+        };
+        let planned = plan(&request, &store).expect("plans");
+        let shown: Vec<(&str, MountType, &str, bool)> = planned
+            .points
+            .iter()
+            .map(|p| (p.destination.as_str(), p.kind, p.mode.as_str(), p.rw))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("/cache", MountType::Volume, "", false),
+                ("/data", MountType::Bind, "", true),
+                ("/shared", MountType::Volume, "", true),
+                ("/srv", MountType::Bind, "", false),
+            ]
+        );
+        let cache = &planned.points[0];
+        let source_cache = source.points.iter().find(|p| p.destination == "/cache");
+        assert_eq!(Some(&cache.name), source_cache.map(|p| &p.name));
+        assert!(cache.anonymous && !cache.copy_data);
+        let referenced: Vec<&str> = planned.volumes.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(referenced, ["shared", cache.name.as_str()]);
+        assert_eq!(
+            "src:rw,ro"
+                .parse::<VolumesFrom>()
+                .expect_err("refused")
+                .to_string(),
+            "invalid mode: rw,ro"
+        );
     }
 
     #[test]

@@ -225,6 +225,31 @@ fn validate_absolute(path: &str) -> Result<(), String> {
     }
 }
 
+/// Parses one `HostConfig.VolumesFrom` entry, `container[:mode]`, into the container and
+/// whether its mounts stay writable: the mode is at most one of `rw`/`ro` and one of `z`/`Z`
+/// (no propagation, no `nocopy`), `rw` when absent.
+pub(super) fn parse_volumes_from(raw: &str) -> Result<(String, bool), String> {
+    if raw.is_empty() {
+        return Err("volumes-from specification cannot be an empty string".to_owned());
+    }
+    let (container, mode) = raw.split_once(':').unwrap_or((raw, ""));
+    let mut counts = [0usize; 2];
+    let mut read_only = false;
+    for word in mode.split(',').filter(|_| !mode.is_empty()) {
+        let kind = match word {
+            "rw" | "ro" => 0,
+            "z" | "Z" => 1,
+            _ => return Err(format!("invalid mode: {mode}")),
+        };
+        counts[kind] += 1;
+        read_only |= word == "ro";
+    }
+    if counts.iter().any(|&count| count > 1) {
+        return Err(format!("invalid mode: {mode}"));
+    }
+    Ok((container.to_owned(), !read_only))
+}
+
 /// Whether a bind's mode is Docker's: comma-separated words, at most one of each kind
 /// (`rw`/`ro`, `z`/`Z`, a propagation, `nocopy`, a consistency).
 fn valid_mode(mode: &str) -> bool {
@@ -376,7 +401,10 @@ pub(super) fn depth(destination: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{clean_path, parse_bind, parse_mount_spec, tmpfs_data, tmpfs_options, valid_mode};
+    use super::{
+        clean_path, parse_bind, parse_mount_spec, parse_volumes_from, tmpfs_data, tmpfs_options,
+        valid_mode,
+    };
     use crate::mounts::{
         BindOptions, MountSpec, MountType, Propagation, TmpfsOptions, VolumeOptions,
     };
@@ -392,6 +420,35 @@ mod tests {
             ("//data//", "/data"),
         ] {
             assert_eq!(clean_path(dirty), clean, "{dirty}");
+        }
+    }
+
+    #[test]
+    fn volumes_from_takes_a_container_and_a_read_write_or_label_mode_as_dockerd() {
+        for (raw, container, writable) in [
+            ("src", "src", true),
+            ("src:", "src", true),
+            ("src:ro", "src", false),
+            ("src:rw,z", "src", true),
+            ("src:ro,Z", "src", false),
+            ("src:Z", "src", true),
+        ] {
+            assert_eq!(
+                parse_volumes_from(raw),
+                Ok((container.to_owned(), writable)),
+                "{raw}"
+            );
+        }
+        for (raw, error) in [
+            ("", "volumes-from specification cannot be an empty string"),
+            ("src:xx", "invalid mode: xx"),
+            ("src:nocopy", "invalid mode: nocopy"),
+            ("src:rslave", "invalid mode: rslave"),
+            ("src:rw,ro", "invalid mode: rw,ro"),
+            ("src:z,Z", "invalid mode: z,Z"),
+            ("src:ro:rw", "invalid mode: ro:rw"),
+        ] {
+            assert_eq!(parse_volumes_from(raw), Err(error.to_owned()), "{raw}");
         }
     }
 
