@@ -314,14 +314,11 @@ fn disk_usage(
         .iter()
         .map(|record| {
             let mut row = view::summary(daemon, record);
-            let size_rw = daemon
-                .runtime
-                .changes_size(&record.id)
-                .map_or(-1, |size| i64::try_from(size).unwrap_or(i64::MAX));
-            row.size_rw = Some(size_rw);
-            row.size_root_fs = image_sizes
-                .get(&record.image_id)
-                .map(|image| image + size_rw.max(0));
+            let image_size = image_sizes.get(&record.image_id).copied();
+            (row.size_rw, row.size_root_fs) = {
+                let (size_rw, size_root_fs) = view::disk_sizes(daemon, record, image_size);
+                (Some(size_rw), size_root_fs)
+            };
             row
         })
         .collect();

@@ -167,8 +167,14 @@ impl drydock_server::Containers for Daemon {
         request: ContainerInspectRequest,
         _version: ApiVersion,
     ) -> Result<ContainerInspectResponse, ServerError> {
-        let container = self.containers.get(&request.id)?;
-        let inspect = view::inspect(self, &container.snapshot())?;
+        let record = self.containers.get(&request.id)?.snapshot();
+        let mut inspect = view::inspect(self, &record)?;
+        if request.size == Some(true) {
+            let image_size = view::image_size(self, &record);
+            let (size_rw, size_root_fs) = view::disk_sizes(self, &record, image_size);
+            inspect.size_rw = Some(size_rw);
+            inspect.size_root_fs = size_root_fs;
+        }
         Ok(ContainerInspectResponse::Status200(Box::new(inspect)))
     }
 
@@ -203,6 +209,7 @@ impl drydock_server::Containers for Daemon {
             || since.is_some()
             || filters.get("status").next().is_some()
             || filters.get("exited").next().is_some();
+        let mut image_sizes = std::collections::HashMap::new();
         let limit = request
             .limit
             .filter(|limit| *limit > 0)
@@ -217,7 +224,18 @@ impl drydock_server::Containers for Daemon {
                 ancestors.is_empty() || ancestors.iter().any(|a| *a == r.image_id || *a == r.image)
             })
             .take(limit.unwrap_or(usize::MAX))
-            .map(|record| view::summary(self, record))
+            .map(|record| {
+                let mut row = view::summary(self, record);
+                if request.size == Some(true) {
+                    let image_size = *image_sizes
+                        .entry(record.image_id.clone())
+                        .or_insert_with(|| view::image_size(self, record));
+                    let (size_rw, size_root_fs) = view::disk_sizes(self, record, image_size);
+                    row.size_rw = Some(size_rw);
+                    row.size_root_fs = size_root_fs;
+                }
+                row
+            })
             .collect();
         Ok(ContainerListResponse::Status200(Box::new(rows)))
     }

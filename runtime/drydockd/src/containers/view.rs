@@ -173,6 +173,29 @@ pub fn summary(daemon: &Daemon, record: &ContainerRecord) -> ContainerSummaryIte
     }
 }
 
+/// What a container takes on disk, as `docker ps -s`, `docker inspect -s` and `docker system
+/// df` show it: `SizeRw`, the bytes it wrote over its image (-1 when they cannot be measured,
+/// as dockerd says it), and `SizeRootFs`, those and its image's layers (`image_size`, none
+/// when the image is unknown).
+pub fn disk_sizes(
+    daemon: &Daemon,
+    record: &ContainerRecord,
+    image_size: Option<i64>,
+) -> (i64, Option<i64>) {
+    let size_rw = daemon
+        .runtime
+        .changes_size(&record.id)
+        .map_or(-1, |size| i64::try_from(size).unwrap_or(i64::MAX));
+    (size_rw, image_size.map(|image| image + size_rw.max(0)))
+}
+
+/// The size of a container's image, for [`disk_sizes`]; none when it cannot be read.
+pub fn image_size(daemon: &Daemon, record: &ContainerRecord) -> Option<i64> {
+    let id = drydock_engine::digest::Digest::parse(&record.image_id)?;
+    let size = daemon.images.image_size(&id).ok()?;
+    i64::try_from(size).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::human_duration;

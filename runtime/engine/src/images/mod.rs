@@ -478,10 +478,7 @@ impl ImageStore {
     pub fn inspect(&self, text: &str) -> Result<ImageInspect> {
         let id = self.resolve(text)?;
         let config = self.config(&id)?;
-        let mut size = 0;
-        for diff_id in &config.rootfs.diff_ids {
-            size += self.layer_size(diff_id)?;
-        }
+        let size = self.size_of_layers(&config)?;
         Ok(ImageInspect {
             id: id.to_string(),
             repo_tags: self.tags_of(&id)?,
@@ -515,10 +512,7 @@ impl ImageStore {
         let mut summaries = Vec::new();
         for id in self.image_ids()? {
             let config = self.config(&id)?;
-            let mut size = 0;
-            for diff_id in &config.rootfs.diff_ids {
-                size += self.layer_size(diff_id)?;
-            }
+            let size = self.size_of_layers(&config)?;
             summaries.push(ImageSummary {
                 id: id.to_string(),
                 repo_tags: self.tags_of(&id)?,
@@ -565,6 +559,25 @@ impl ImageStore {
             newest.tags = self.tags_of(&id)?;
         }
         Ok(entries)
+    }
+
+    /// The bytes the image `id`'s layers take unpacked: its `Size` in inspect and lists, and
+    /// the base of its containers' `SizeRootFs`.
+    ///
+    /// # Errors
+    ///
+    /// When the store has no such image or one of its layers.
+    pub fn image_size(&self, id: &Digest) -> Result<u64> {
+        self.size_of_layers(&self.config(id)?)
+    }
+
+    fn size_of_layers(&self, config: &ImageConfig) -> Result<u64> {
+        config
+            .rootfs
+            .diff_ids
+            .iter()
+            .map(|diff_id| self.layer_size(diff_id))
+            .sum()
     }
 
     /// The bytes the layer `diff_id` takes unpacked (what `docker system df` adds up).
