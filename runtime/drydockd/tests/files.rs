@@ -15,8 +15,8 @@ use base64::Engine as _;
 use drydock_client::models::{ContainerConfigCmd, ContainerCreateBody, ContainerUpdateBody};
 use drydock_client::{
     Client, ContainerArchiveParams, ContainerChangesParams, ContainerCreateParams,
-    ContainerExportParams, ContainerInspectParams, ContainerStartParams, ContainerStatsParams,
-    ContainerUpdateParams, Error, PutContainerArchiveParams,
+    ContainerExportParams, ContainerInspectParams, ContainerStatsParams, ContainerUpdateParams,
+    Error, PutContainerArchiveParams,
 };
 use drydock_engine::cgroups::CgroupLayout;
 use futures_util::StreamExt;
@@ -39,13 +39,7 @@ async fn container(client: &Client, name: &str, cmd: &[&str], start: bool) -> St
         .unwrap_or_else(|e| panic!("create {name}: {e}"))
         .id;
     if start {
-        client
-            .container_start(ContainerStartParams {
-                id: id.clone(),
-                ..ContainerStartParams::default()
-            })
-            .await
-            .unwrap_or_else(|e| panic!("start {name}: {e}"));
+        support::start(client, &id).await;
     }
     id
 }
@@ -575,13 +569,7 @@ async fn copies_see_the_containers_volumes_binds_and_etc_files_running_or_stoppe
         .await
         .expect("create")
         .id;
-    client
-        .container_start(ContainerStartParams {
-            id: id.clone(),
-            ..ContainerStartParams::default()
-        })
-        .await
-        .expect("start");
+    support::start(&client, &id).await;
     assert_eq!(
         get(&client, &id, "/srv/b.txt")
             .await

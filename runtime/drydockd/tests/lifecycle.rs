@@ -232,13 +232,7 @@ async fn containers_outlive_a_crash_of_the_engine_and_lose_no_log_line() {
     )
     .await;
     for id in [&counter, &short] {
-        client
-            .container_start(ContainerStartParams {
-                id: id.clone(),
-                ..ContainerStartParams::default()
-            })
-            .await
-            .expect("the container starts");
+        support::start(&client, id).await;
     }
     assert!(
         eventually(Duration::from_secs(10), async || logs(&client, &counter)
@@ -330,13 +324,7 @@ async fn restart_policies_and_auto_remove_act_on_exits_as_dockerd_does() {
     )
     .await;
     for id in [&failing, &always, &removed] {
-        client
-            .container_start(ContainerStartParams {
-                id: id.clone(),
-                ..ContainerStartParams::default()
-            })
-            .await
-            .expect("the container starts");
+        support::start(&client, id).await;
     }
     assert!(
         eventually(Duration::from_secs(15), async || {
@@ -418,13 +406,7 @@ async fn events_report_a_containers_lifecycle_in_order_with_filters() {
         HostConfig::default(),
     )
     .await;
-    client
-        .container_start(ContainerStartParams {
-            id: id.clone(),
-            ..ContainerStartParams::default()
-        })
-        .await
-        .expect("start");
+    support::start(&client, &id).await;
     assert_eq!(wait(&client, &id).await, 4);
     client
         .container_delete(ContainerDeleteParams {
@@ -476,13 +458,7 @@ async fn a_containers_memory_limit_is_in_its_cgroup_from_the_start() {
         },
     )
     .await;
-    client
-        .container_start(ContainerStartParams {
-            id: id.clone(),
-            ..ContainerStartParams::default()
-        })
-        .await
-        .expect("the container starts");
+    support::start(&client, &id).await;
     let cgroup = format!("{}/{id}", daemon.cgroup_parent());
     let layout = CgroupLayout::of_host().expect("the cgroup layout");
     let read = |dir: std::path::PathBuf, files: &[&str]| {

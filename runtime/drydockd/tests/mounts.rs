@@ -14,13 +14,13 @@ use drydock_client::models::{
     SystemEventsResponse,
 };
 use drydock_client::{
-    Client, ContainerCreateParams, ContainerDeleteParams, ContainerInspectParams,
-    ContainerListParams, ContainerStartParams, ContainerWaitParams, Filters, SystemEventsParams,
-    VolumeDeleteParams, VolumeInspectParams, VolumeListParams,
+    Client, ContainerCreateParams, ContainerDeleteParams, ContainerListParams,
+    ContainerStartParams, ContainerWaitParams, Filters, SystemEventsParams, VolumeDeleteParams,
+    VolumeInspectParams, VolumeListParams,
 };
 use futures_util::StreamExt;
-use serde_json::{Value, json};
-use support::DaemonProcess;
+use serde_json::json;
+use support::{DaemonProcess, create, inspect, run, start_and_wait};
 
 /// The newest API version, which every check here speaks.
 const API: &str = "1.33";
@@ -31,67 +31,6 @@ async fn daemon_with_busybox(name: &str) -> (DaemonProcess, Client) {
     let client = daemon.client(API).await;
     daemon.import_busybox(&client).await;
     (daemon, client)
-}
-
-/// Creates a container named `name` from a create body written as the docker CLI sends it
-/// (busybox unless it names an image) and returns its id.
-async fn create(client: &Client, name: &str, mut body: Value) -> String {
-    body.as_object_mut()
-        .expect("a body is an object")
-        .entry("Image")
-        .or_insert_with(|| json!("busybox"));
-    let body: ContainerCreateBody = serde_json::from_value(body).expect("a create body");
-    client
-        .container_create(ContainerCreateParams {
-            name: Some(name.to_owned()),
-            body,
-        })
-        .await
-        .unwrap_or_else(|e| panic!("create {name}: {e}"))
-        .id
-}
-
-/// Starts the container, waits for its exit (the next one, as `docker run` waits) and returns
-/// its exit code and everything it wrote.
-async fn start_and_wait(client: &Client, id: &str) -> (i64, String) {
-    let mut exit = client
-        .container_wait(ContainerWaitParams {
-            id: id.to_owned(),
-            condition: Some(ContainerWaitCondition::NextExit),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("wait {id}: {e}"));
-    client
-        .container_start(ContainerStartParams {
-            id: id.to_owned(),
-            ..ContainerStartParams::default()
-        })
-        .await
-        .unwrap_or_else(|e| panic!("start {id}: {e}"));
-    let code = exit
-        .next()
-        .await
-        .expect("the wait answers")
-        .expect("the exit status decodes")
-        .status_code;
-    let output = support::logs(client, id).await;
-    (code, output)
-}
-
-/// Creates, starts and waits for a container; its exit code and output.
-async fn run(client: &Client, name: &str, body: Value) -> (i64, String) {
-    let id = create(client, name, body).await;
-    start_and_wait(client, &id).await
-}
-
-async fn inspect(client: &Client, id: &str) -> ContainerInspectResponse {
-    client
-        .container_inspect(ContainerInspectParams {
-            id: id.to_owned(),
-            ..ContainerInspectParams::default()
-        })
-        .await
-        .unwrap_or_else(|e| panic!("inspect {id}: {e}"))
 }
 
 async fn remove(client: &Client, id: &str, volumes: bool) {

@@ -17,11 +17,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use drydock_client::{Client, ClientConfig, ContainerLogsParams, Error, ImageCreateParams};
+use drydock_client::models::{
+    ContainerCreateBody, ContainerInspectResponse, ContainerWaitCondition,
+};
+use drydock_client::{
+    Client, ClientConfig, ContainerCreateParams, ContainerInspectParams, ContainerLogsParams,
+    ContainerStartParams, ContainerWaitParams, Error, ImageCreateParams,
+};
 use drydock_engine::network::link;
 use drydock_engine::network::nat::Firewall;
 use drydock_runtime::transport::DockerHost;
 use futures_util::StreamExt;
+use serde_json::{Value, json};
 use slot::Slot;
 
 /// The drydockd binary cargo built for these tests.
@@ -294,4 +301,71 @@ fn unmount_under(dir: &Path) {
         // SAFETY: umount2 with a valid C string.
         unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
     }
+}
+
+/// Creates a container named `name` from a create body written as the docker CLI sends it
+/// (busybox unless it names an image) and returns its id.
+pub async fn create(client: &Client, name: &str, mut body: Value) -> String {
+    body.as_object_mut()
+        .expect("a body is an object")
+        .entry("Image")
+        .or_insert_with(|| json!("busybox"));
+    let body: ContainerCreateBody = serde_json::from_value(body).expect("a create body");
+    client
+        .container_create(ContainerCreateParams {
+            name: Some(name.to_owned()),
+            body,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("create {name}: {e}"))
+        .id
+}
+
+/// Starts the container, waits for its exit (the next one, as `docker run` waits) and returns
+/// its exit code and everything it wrote.
+pub async fn start_and_wait(client: &Client, id: &str) -> (i64, String) {
+    let mut exit = client
+        .container_wait(ContainerWaitParams {
+            id: id.to_owned(),
+            condition: Some(ContainerWaitCondition::NextExit),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("wait {id}: {e}"));
+    start(client, id).await;
+    let code = exit
+        .next()
+        .await
+        .expect("the wait answers")
+        .expect("the exit status decodes")
+        .status_code;
+    let output = logs(client, id).await;
+    (code, output)
+}
+
+/// Creates, starts and waits for a container; its exit code and output.
+pub async fn run(client: &Client, name: &str, body: Value) -> (i64, String) {
+    let id = create(client, name, body).await;
+    start_and_wait(client, &id).await
+}
+
+/// Starts a container.
+pub async fn start(client: &Client, id: &str) {
+    client
+        .container_start(ContainerStartParams {
+            id: id.to_owned(),
+            ..ContainerStartParams::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("start {id}: {e}"));
+}
+
+/// Inspects a container.
+pub async fn inspect(client: &Client, id: &str) -> ContainerInspectResponse {
+    client
+        .container_inspect(ContainerInspectParams {
+            id: id.to_owned(),
+            ..ContainerInspectParams::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("inspect {id}: {e}"))
 }
