@@ -89,7 +89,11 @@ impl drydock_server::System for Daemon {
                         .unwrap_or("unknown")
                         .to_owned(),
                 ),
-                go_version: Some(format!("rust {}", env!("CARGO_PKG_RUST_VERSION"))),
+                // The toolchain's field; drydockd's is rustc's.
+                go_version: Some(format!(
+                    "rustc {}",
+                    option_env!("DRYDOCK_RUSTC_VERSION").unwrap_or("unknown")
+                )),
                 os: Some("linux".to_owned()),
                 arch: Some(drydock_engine::images::go_architecture().to_owned()),
                 kernel_version: Some(kernel_version()),
