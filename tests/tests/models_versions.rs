@@ -81,6 +81,18 @@ fn host_config_init_is_reported_absent_at_1_24_and_present_at_1_25() {
     );
 }
 
+/// `body` with the config fields the daemon always writes (`null` when unset) that it
+/// leaves unset.
+fn with_config_nulls(mut body: serde_json::Value) -> serde_json::Value {
+    for key in ["Env", "Cmd", "Entrypoint", "Volumes", "Labels", "OnBuild"] {
+        body.as_object_mut()
+            .expect("an object")
+            .entry(key)
+            .or_insert(serde_json::Value::Null);
+    }
+    body
+}
+
 #[test]
 fn downgrading_host_config_to_1_24_drops_init_and_keeps_the_rest() {
     let sent = json!({"Image": "busybox", "HostConfig": {"Init": true, "Memory": 1024}});
@@ -91,13 +103,33 @@ fn downgrading_host_config_to_1_24_drops_init_and_keeps_the_rest() {
     assert!(
         same_value(
             &written,
-            &json!({"Image": "busybox", "HostConfig": {"Memory": 1024}})
+            &with_config_nulls(json!({"Image": "busybox", "HostConfig": {"Memory": 1024}}))
         ),
         "downgraded to 1.24: {written}"
     );
     let mut current: ContainerCreateBody = model(sent.clone());
     current.downgrade(v(25));
-    assert!(same_value(&to_json(&current), &sent), "1.25 keeps Init");
+    assert!(
+        same_value(&to_json(&current), &with_config_nulls(sent)),
+        "1.25 keeps Init"
+    );
+}
+
+#[test]
+fn config_slices_and_maps_are_written_as_null_when_unset_as_the_daemon_writes_them() {
+    let body: ContainerCreateBody = model(json!({"Image": "busybox", "Cmd": ["true"]}));
+    let written = to_json(&body);
+    assert_eq!(written["Cmd"], json!(["true"]));
+    for key in ["Env", "Entrypoint", "Volumes", "Labels", "OnBuild"] {
+        assert_eq!(written.get(key), Some(&serde_json::Value::Null), "{key}");
+    }
+    assert_eq!(
+        written.get("WorkingDir"),
+        None,
+        "other unset fields stay out"
+    );
+    let back: ContainerCreateBody = model(written);
+    assert_eq!(back, body, "null reads back as unset");
 }
 
 #[test]

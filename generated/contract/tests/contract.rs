@@ -1881,7 +1881,7 @@ async fn network_prune_round_trips(contract: &Contract) -> Result<usize, String>
             ),
         };
         let sent = request([("filters", json_of(&params.filters))]);
-        let answer = json_of(&value::network_prune_response(version));
+        let answer = json_of(&value::network_prune_response());
         contract.answer(200, answer.clone());
         let got = ok(&label, client.network_prune(params).await)?;
         contract.check_call(&label, "NetworkPrune", version, &sent)?;
@@ -3779,11 +3779,9 @@ mod value {
             shared_size: 22i64,
             virtual_size: 76i64,
             labels: Some(
-                Some(
-                    std::collections::BTreeMap::from([
-                        (String::from("Labels key"), String::from("Labels value")),
-                    ]),
-                ),
+                std::collections::BTreeMap::from([
+                    (String::from("Labels key"), String::from("Labels value")),
+                ]),
             ),
             containers: 58i64,
         }
@@ -4129,21 +4127,10 @@ mod value {
             force: Some(true),
         }
     }
-    /// A `NetworkPruneResponse` with every field the version has set.
-    pub(super) fn network_prune_response(
-        version: ApiVersion,
-    ) -> models::NetworkPruneResponse {
+    /// A `NetworkPruneResponse` with every field set.
+    pub(super) fn network_prune_response() -> models::NetworkPruneResponse {
         models::NetworkPruneResponse {
-            networks_deleted: at(
-                version,
-                &[((1, 26), (1, 33))],
-                vec![String::from("NetworksDeleted value")],
-            ),
-            volumes_deleted: at(
-                version,
-                &[((1, 25), (1, 25))],
-                vec![String::from("VolumesDeleted value")],
-            ),
+            networks_deleted: Some(vec![String::from("NetworksDeleted value")]),
         }
     }
     /// A `NetworkSettings` with every field the version has set.

@@ -455,10 +455,14 @@ pub struct ContainerConfig {
     #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
     pub stdin_once: Option<bool>,
     /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`. A variable without `=` is removed from the environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Env", default)]
     pub env: Option<Vec<String>>,
     /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Cmd", default)]
     pub cmd: Option<ContainerConfigCmd>,
     /// A test to perform to check that the container is healthy.
     ///
@@ -476,7 +480,9 @@ pub struct ContainerConfig {
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// An object mapping mount point paths inside the container to empty objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Volumes", default)]
     pub volumes: Option<BTreeMap<String, Option<BTreeMap<String, serde_json::Value>>>>,
     /// The working directory for commands to run in.
     #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
@@ -484,7 +490,9 @@ pub struct ContainerConfig {
     /// The entry point for the container as a string or an array of strings.
     ///
     /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Entrypoint", default)]
     pub entrypoint: Option<ContainerConfigEntrypoint>,
     /// Disable networking for the container.
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
@@ -493,10 +501,14 @@ pub struct ContainerConfig {
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "OnBuild", default)]
     pub on_build: Option<Vec<String>>,
     /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Labels", default)]
     pub labels: Option<BTreeMap<String, String>>,
     /// Signal to stop a container as a string or unsigned integer.
     ///
@@ -831,10 +843,14 @@ pub struct ContainerCreateBody {
     #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
     pub stdin_once: Option<bool>,
     /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`. A variable without `=` is removed from the environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Env", default)]
     pub env: Option<Vec<String>>,
     /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Cmd", default)]
     pub cmd: Option<ContainerConfigCmd>,
     /// A test to perform to check that the container is healthy.
     ///
@@ -852,7 +868,9 @@ pub struct ContainerCreateBody {
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// An object mapping mount point paths inside the container to empty objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Volumes", default)]
     pub volumes: Option<BTreeMap<String, Option<BTreeMap<String, serde_json::Value>>>>,
     /// The working directory for commands to run in.
     #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
@@ -860,7 +878,9 @@ pub struct ContainerCreateBody {
     /// The entry point for the container as a string or an array of strings.
     ///
     /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Entrypoint", default)]
     pub entrypoint: Option<ContainerConfigEntrypoint>,
     /// Disable networking for the container.
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
@@ -869,10 +889,14 @@ pub struct ContainerCreateBody {
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "OnBuild", default)]
     pub on_build: Option<Vec<String>>,
     /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Labels", default)]
     pub labels: Option<BTreeMap<String, String>>,
     /// Signal to stop a container as a string or unsigned integer.
     ///
@@ -1311,7 +1335,9 @@ impl VersionedModel for ContainerInspectResponseStateStatus {}
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ContainerPruneResponse {
     /// Container IDs that were deleted
-    #[serde(rename = "ContainersDeleted", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "ContainersDeleted", default)]
     pub containers_deleted: Option<Vec<String>>,
     /// Disk space reclaimed in bytes
     #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
@@ -3268,7 +3294,9 @@ pub struct ImagePruneResponse {
     /// The type of this field changed between API versions: array of `ImageDeleteResponse` in API
     /// 1.25 to 1.27; array of `ImageDeleteResponseItem` since API 1.28. It is held as a type wide
     /// enough for every version.
-    #[serde(rename = "ImagesDeleted", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "ImagesDeleted", default)]
     pub images_deleted: Option<Vec<ImageDeleteResponseItem>>,
     /// Disk space reclaimed in bytes
     #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
@@ -3371,13 +3399,10 @@ pub struct ImageSummary {
     )]
     pub virtual_size: i64,
     /// The `Labels` field.
-    #[serde(
-        rename = "Labels",
-        default,
-        deserialize_with = "model::null_as_some",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub labels: Option<Option<BTreeMap<String, String>>>,
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Labels", default)]
+    pub labels: Option<BTreeMap<String, String>>,
     /// The `Containers` field.
     #[serde(rename = "Containers", default, deserialize_with = "model::null_as_default")]
     pub containers: i64,
@@ -4560,43 +4585,12 @@ impl VersionedModel for NetworkDisconnectBody {}
 pub struct NetworkPruneResponse {
     /// Networks that were deleted
     ///
-    /// Since API 1.26.
-    #[serde(rename = "NetworksDeleted", skip_serializing_if = "Option::is_none")]
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "NetworksDeleted", default)]
     pub networks_deleted: Option<Vec<String>>,
-    /// Networks that were deleted
-    ///
-    /// API 1.25 only.
-    #[serde(rename = "VolumesDeleted", skip_serializing_if = "Option::is_none")]
-    pub volumes_deleted: Option<Vec<String>>,
 }
 
-impl VersionedModel for NetworkPruneResponse {
-    fn absent_fields(
-        &self,
-        version: model::ApiVersion,
-        path: &str,
-        out: &mut Vec<String>,
-    ) {
-        if self.networks_deleted.is_some()
-            && !model::exists_in(version, &[model::Span::since(1, 26)])
-        {
-            out.push(model::field_path(path, "NetworksDeleted"));
-        }
-        if self.volumes_deleted.is_some()
-            && !model::exists_in(version, &[model::Span::between((1, 25), (1, 25))])
-        {
-            out.push(model::field_path(path, "VolumesDeleted"));
-        }
-    }
-    fn downgrade(&mut self, version: model::ApiVersion) {
-        if !model::exists_in(version, &[model::Span::since(1, 26)]) {
-            self.networks_deleted = None;
-        }
-        if !model::exists_in(version, &[model::Span::between((1, 25), (1, 25))]) {
-            self.volumes_deleted = None;
-        }
-    }
-}
+impl VersionedModel for NetworkPruneResponse {}
 
 /// NetworkSettings exposes the network settings in the API
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -10840,7 +10834,9 @@ impl VersionedModel for VolumeListResponse {
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct VolumePruneResponse {
     /// Volumes that were deleted
-    #[serde(rename = "VolumesDeleted", skip_serializing_if = "Option::is_none")]
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "VolumesDeleted", default)]
     pub volumes_deleted: Option<Vec<String>>,
     /// Disk space reclaimed in bytes
     #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]

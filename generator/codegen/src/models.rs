@@ -348,6 +348,11 @@ impl<'a> Emitter<'a> {
                 .as_ref()
                 .map(|d| vec![format!("Defaults to `{d}`.")])
                 .unwrap_or_default(),
+            if field.written_as_null {
+                vec!["Always written: `None` is sent as `null`, as the daemon sends it.".to_owned()]
+            } else {
+                Vec::new()
+            },
         ]);
         let ident = field_ident(&field.rust);
         let ty = self.field_ty(field);
@@ -362,6 +367,8 @@ impl<'a> Emitter<'a> {
                 deserialize_with = "model::null_as_some",
                 skip_serializing_if = "Option::is_none"
             ));
+        } else if field.written_as_null {
+            args.push(quote!(default));
         } else if field.optional {
             args.push(quote!(skip_serializing_if = "Option::is_none"));
         } else {

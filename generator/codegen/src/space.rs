@@ -127,9 +127,15 @@ pub(crate) struct FieldModel {
     pub optional: bool,
     /// Held in a `Box` (the type contains itself through this field).
     pub boxed: bool,
-    /// Some version's spec allows `null`: held as `Option<Option<T>>`, where `Some(None)`
-    /// is a `null` sent or received and `None` a field left out.
+    /// Some version's spec allows `null` and the field may be left out: held as
+    /// `Option<Option<T>>`, where `Some(None)` is a `null` sent or received and `None` a field
+    /// left out.
     pub nullable: bool,
+    /// Every version requires the field and some lets it be `null` (Go's nil slice or map
+    /// in a field without `omitempty`): held as `Option<T>` and always written, `None` as
+    /// `null`, as the daemon writes it. Only for a field of every version of its struct, so
+    /// that no version gets a field it lacks.
+    pub written_as_null: bool,
     /// A note on how the field's shape changed between versions, if it did.
     pub shape_note: Option<String>,
     /// The default the newest shape gives, if any.
@@ -794,15 +800,20 @@ fn resolve_field(
         )
     });
     let scope: Vec<ApiVersion> = def.versions.members(all).cloned().collect();
+    let everywhere = field.versions.covers(&scope);
+    let required = shapes.iter().all(|s| s.value.required);
+    let some_nullable = shapes.iter().any(|s| s.value.nullable);
+    let written_as_null = required && some_nullable && everywhere;
     Ok(FieldModel {
         wire: field.name.clone(),
         rust,
         description: field.description.clone(),
         versions: field.versions.clone(),
-        everywhere: field.versions.covers(&scope),
+        everywhere,
         ty,
-        optional: !shapes.iter().all(|s| s.value.required && !s.value.nullable),
-        nullable: shapes.iter().any(|s| s.value.nullable),
+        optional: !required || some_nullable,
+        nullable: some_nullable && !written_as_null,
+        written_as_null,
         boxed: false,
         shape_note,
         default: shapes.last().and_then(|s| s.value.default.clone()),

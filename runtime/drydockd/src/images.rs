@@ -207,7 +207,7 @@ impl drydock_server::Images for Daemon {
                     size,
                     shared_size: -1,
                     virtual_size: size,
-                    labels: Some(Some(s.labels.clone())),
+                    labels: Some(s.labels.clone()),
                     containers: -1,
                 })
             })
@@ -416,7 +416,7 @@ impl drydock_server::Images for Daemon {
         }
         Ok(ImagePruneResponse::Status200(Box::new(
             drydock_models::ImagePruneResponse {
-                images_deleted: Some(deleted),
+                images_deleted: (!deleted.is_empty()).then_some(deleted),
                 space_reclaimed: Some(reclaimed),
             },
         )))

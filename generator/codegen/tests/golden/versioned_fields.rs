@@ -126,6 +126,21 @@ pub struct HostConfig {
     /// The `LogConfig` field.
     #[serde(rename = "LogConfig", default, deserialize_with = "model::null_as_default")]
     pub log_config: LogConfig,
+    /// Bind mounts; the daemon writes null when there are none.
+    ///
+    /// Always written: `None` is sent as `null`, as the daemon sends it.
+    #[serde(rename = "Binds", default)]
+    pub binds: Option<Vec<String>>,
+    /// Links; required and nullable, but not in every version.
+    ///
+    /// Since API 1.25.
+    #[serde(
+        rename = "Links",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub links: Option<Option<Vec<String>>>,
 }
 
 impl VersionedModel for HostConfig {
@@ -148,6 +163,11 @@ impl VersionedModel for HostConfig {
             .absent_fields(version, &model::field_path(path, "RestartPolicy"), out);
         self.log_config
             .absent_fields(version, &model::field_path(path, "LogConfig"), out);
+        if self.links.is_some()
+            && !model::exists_in(version, &[model::Span::since(1, 25)])
+        {
+            out.push(model::field_path(path, "Links"));
+        }
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
         if !model::exists_in(version, &[model::Span::since(1, 25)]) {
@@ -158,6 +178,9 @@ impl VersionedModel for HostConfig {
         }
         self.restart_policy.downgrade(version);
         self.log_config.downgrade(version);
+        if !model::exists_in(version, &[model::Span::since(1, 25)]) {
+            self.links = None;
+        }
     }
 }
 

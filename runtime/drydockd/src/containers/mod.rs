@@ -357,6 +357,8 @@ impl drydock_server::Containers for Daemon {
                 String::from_utf8_lossy(&output.stderr).trim()
             )));
         }
+        // dockerd logs each top it answers as a container event.
+        lifecycle::publish(self, &record, "top", &[]);
         let text = String::from_utf8_lossy(&output.stdout);
         let mut lines = text.lines().filter(|l| !l.trim().is_empty());
         let titles: Vec<String> = lines
@@ -439,7 +441,7 @@ impl drydock_server::Containers for Daemon {
         );
         Ok(ContainerPruneResponse::Status200(Box::new(
             drydock_models::ContainerPruneResponse {
-                containers_deleted: Some(deleted),
+                containers_deleted: (!deleted.is_empty()).then_some(deleted),
                 space_reclaimed: Some(0),
             },
         )))
