@@ -1117,7 +1117,7 @@ async fn container_wait_round_trips(contract: &Contract) -> Result<usize, String
             ("id", json_of(&params.id)),
             ("condition", json_of(&params.condition)),
         ]);
-        let message = json_of(&value::container_wait_response());
+        let message = json_of(&value::container_wait_response(version));
         let first = without_stream_error(&message);
         let answer = Value::Array(vec![first, message]);
         contract.answer(200, answer.clone());
@@ -3315,10 +3315,23 @@ mod value {
     pub(super) fn container_wait_condition() -> models::ContainerWaitCondition {
         models::ContainerWaitCondition::Removed
     }
-    /// A `ContainerWaitResponse` with every field set.
-    pub(super) fn container_wait_response() -> models::ContainerWaitResponse {
+    /// A `ContainerWaitResponse` with every field the version has set.
+    pub(super) fn container_wait_response(
+        version: ApiVersion,
+    ) -> models::ContainerWaitResponse {
         models::ContainerWaitResponse {
             status_code: 35i64,
+            error: at(
+                version,
+                &[((1, 30), (1, 33))],
+                Some(container_wait_response_error()),
+            ),
+        }
+    }
+    /// A `ContainerWaitResponseError` with every field set.
+    pub(super) fn container_wait_response_error() -> models::ContainerWaitResponseError {
+        models::ContainerWaitResponseError {
+            message: Some(String::from("Message value")),
         }
     }
     /// A `CreateImageInfo` with every field set.

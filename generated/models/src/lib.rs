@@ -1754,9 +1754,49 @@ pub struct ContainerWaitResponse {
     /// Exit code of the container
     #[serde(rename = "StatusCode", default, deserialize_with = "model::null_as_default")]
     pub status_code: i64,
+    /// Why waiting for the container failed; null when it did not.
+    ///
+    /// Since API 1.30.
+    #[serde(
+        rename = "Error",
+        default,
+        deserialize_with = "model::null_as_some",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error: Option<Option<ContainerWaitResponseError>>,
 }
 
-impl VersionedModel for ContainerWaitResponse {}
+impl VersionedModel for ContainerWaitResponse {
+    fn absent_fields(
+        &self,
+        version: model::ApiVersion,
+        path: &str,
+        out: &mut Vec<String>,
+    ) {
+        if self.error.is_some()
+            && !model::exists_in(version, &[model::Span::since(1, 30)])
+        {
+            out.push(model::field_path(path, "Error"));
+        }
+    }
+    fn downgrade(&mut self, version: model::ApiVersion) {
+        if !model::exists_in(version, &[model::Span::since(1, 30)]) {
+            self.error = None;
+        }
+    }
+}
+
+/// Why waiting for the container failed; null when it did not.
+///
+/// Since API 1.30.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ContainerWaitResponseError {
+    /// Details of the error
+    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl VersionedModel for ContainerWaitResponseError {}
 
 /// The `CreateImageInfo` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -117,7 +117,7 @@ impl drydock_server::Containers for Daemon {
     async fn container_wait(
         &self,
         request: ContainerWaitRequest,
-        _version: ApiVersion,
+        version: ApiVersion,
     ) -> Result<ContainerWaitResponse, ServerError> {
         let container = self.containers.get(&request.id)?;
         let condition = request
@@ -135,7 +135,11 @@ impl drydock_server::Containers for Daemon {
         let daemon = self.clone();
         let exit = futures_util::stream::once(async move {
             let status_code = lifecycle::wait(&container, &daemon, &condition).await;
-            drydock_models::ContainerWaitResponse { status_code }
+            drydock_models::ContainerWaitResponse {
+                status_code,
+                // Since 1.30 the key is always there; waiting itself never fails here.
+                error: (version >= ApiVersion::new(1, 30)).then_some(None),
+            }
         });
         Ok(ContainerWaitResponse::Status200(Box::pin(exit)))
     }
