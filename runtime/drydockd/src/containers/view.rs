@@ -111,6 +111,7 @@ pub fn inspect(
             error: Some(state.error.clone()),
             started_at: Some(time(state.started_at)),
             finished_at: Some(time(state.finished_at)),
+            health: None,
         }),
         image: Some(record.image_id.clone()),
         resolv_conf_path: Some(container_dir.join("resolv.conf").display().to_string()),
