@@ -800,17 +800,6 @@ const STDERR: &[Aspect] = &[Aspect::Stderr];
 /// why. An entry whose difference no longer occurs fails the test (unless it is racy): delete
 /// it then.
 const KNOWN_DIFFERENCES: &[KnownDifference] = &[
-    // Bugs of drydockd, reported, in code others are changing now.
-    KnownDifference {
-        scenario: "exec",
-        step: "exec dexe nosuchcommand",
-        aspects: ANY,
-        why: "bug: an exec whose command cannot start fails the hijacked start with a 500 \
-              ('unable to upgrade to tcp, received 500'); dockerd upgrades, writes runc's \
-              'OCI runtime exec failed: ... executable file not found' to the stream, and the \
-              exec's exit code is 126 (exec.rs)",
-        racy: false,
-    },
     // Features drydockd does not have yet.
     KnownDifference {
         scenario: "networks",
