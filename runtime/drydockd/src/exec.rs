@@ -78,6 +78,11 @@ impl ExecStore {
         }
     }
 
+    /// Forgets one exec instance.
+    pub fn forget(&self, id: &str) {
+        self.map().remove(id);
+    }
+
     /// Forgets the execs of a removed container.
     pub fn forget_container(&self, container_id: &str) {
         self.map()
@@ -443,7 +448,8 @@ fn watch_exec_exit(
             e.pid = 0;
         });
         if let Ok(container) = daemon.containers.get(&exec.container_id) {
-            let _ = container.update(|record| record.exec_ids.retain(|id| *id != exec.id));
+            let _ = container
+                .update_running_state(|record| record.exec_ids.retain(|id| *id != exec.id));
             publish(
                 &daemon,
                 &container.snapshot(),
