@@ -405,6 +405,134 @@ fn scenarios() -> Vec<Scenario> {
                 docker(&["rm", "-f", "dexe"]).unchecked(),
             ],
         ),
+        // Health checks with probes every 200 ms: the pause is many intervals long, so both
+        // containers have reached their final state (healthy after one pass, unhealthy after
+        // two failures) on either daemon; a failing streak's length depends on timing and
+        // is not shown.
+        scenario(
+            "health",
+            vec![
+                docker(&[
+                    "run",
+                    "-d",
+                    "--name",
+                    "dhealth",
+                    "--health-cmd",
+                    "echo ok",
+                    "--health-interval",
+                    "200ms",
+                    IMAGE,
+                    "sleep",
+                    "60",
+                ])
+                .unchecked(),
+                docker(&[
+                    "run",
+                    "-d",
+                    "--name",
+                    "dsick",
+                    "--health-cmd",
+                    "echo bad; exit 1",
+                    "--health-interval",
+                    "200ms",
+                    "--health-retries",
+                    "2",
+                    IMAGE,
+                    "sleep",
+                    "60",
+                ])
+                .unchecked(),
+                pause(3000),
+                docker(&[
+                    "inspect",
+                    "--format",
+                    "{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{json .Config.Healthcheck}}",
+                    "dhealth",
+                ]),
+                docker(&[
+                    "inspect",
+                    "--format",
+                    "{{.State.Health.Status}} {{(index .State.Health.Log 0).ExitCode}} {{printf \"%q\" (index .State.Health.Log 0).Output}}",
+                    "dsick",
+                ]),
+                docker(&[
+                    "ps",
+                    "--filter",
+                    "health=healthy",
+                    "--format",
+                    "{{.Names}} {{.Status}}",
+                ]),
+                docker(&[
+                    "ps",
+                    "--filter",
+                    "health=unhealthy",
+                    "--format",
+                    "{{.Names}} {{.Status}}",
+                ]),
+                docker(&["ps", "--filter", "health=sick"]),
+                docker(&[
+                    "create",
+                    "--name",
+                    "dhealth-bad",
+                    "--health-interval",
+                    "500us",
+                    IMAGE,
+                    "true",
+                ]),
+                docker(&[
+                    "create",
+                    "--name",
+                    "dnohc",
+                    "--no-healthcheck",
+                    IMAGE,
+                    "true",
+                ])
+                .unchecked(),
+                docker(&[
+                    "inspect",
+                    "--format",
+                    "{{json .Config.Healthcheck}} {{json .State.Health}}",
+                    "dnohc",
+                ]),
+                docker(&["stop", "-t", "1", "dhealth"]).unchecked(),
+                docker(&["inspect", "--format", "{{.State.Health.Status}}", "dhealth"]),
+                docker(&[
+                    "ps",
+                    "-a",
+                    "--filter",
+                    "health=unhealthy",
+                    "--format",
+                    "{{.Names}} {{.Status}}",
+                ]),
+                docker(&[
+                    "events",
+                    "--since",
+                    "{since}",
+                    "--until",
+                    "{until}",
+                    "--filter",
+                    "container=dsick",
+                    "--filter",
+                    "event=health_status",
+                    "--format",
+                    "{{.Action}} {{.Actor.Attributes.name}}",
+                ]),
+                docker(&[
+                    "events",
+                    "--since",
+                    "{since}",
+                    "--until",
+                    "{until}",
+                    "--filter",
+                    "container=dhealth",
+                    "--filter",
+                    "event=health_status",
+                    "--format",
+                    "{{.Action}} {{.Actor.Attributes.name}}",
+                ]),
+                docker(&["rm", "-f", "dhealth", "dsick", "dnohc"]).unchecked(),
+            ],
+        ),
         scenario(
             "attach",
             vec![
@@ -800,17 +928,6 @@ const STDERR: &[Aspect] = &[Aspect::Stderr];
 /// why. An entry whose difference no longer occurs fails the test (unless it is racy): delete
 /// it then.
 const KNOWN_DIFFERENCES: &[KnownDifference] = &[
-    // Bugs of drydockd, reported, in code others are changing now.
-    KnownDifference {
-        scenario: "exec",
-        step: "exec dexe nosuchcommand",
-        aspects: ANY,
-        why: "bug: an exec whose command cannot start fails the hijacked start with a 500 \
-              ('unable to upgrade to tcp, received 500'); dockerd upgrades, writes runc's \
-              'OCI runtime exec failed: ... executable file not found' to the stream, and the \
-              exec's exit code is 126 (exec.rs)",
-        racy: false,
-    },
     // Features drydockd does not have yet.
     KnownDifference {
         scenario: "networks",

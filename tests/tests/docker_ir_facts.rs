@@ -72,6 +72,16 @@ fn health_config_start_period_appears_in_1_29() {
 }
 
 #[test]
+fn container_state_health_and_its_log_appear_in_1_24() {
+    assert_eq!(
+        field_since("ContainerInspectResponseState", "Health"),
+        "since 1.24"
+    );
+    assert_eq!(field_since("Health", "FailingStreak"), "since 1.24");
+    assert_eq!(field_since("HealthcheckResult", "Output"), "since 1.24");
+}
+
+#[test]
 fn volume_created_at_appears_in_1_31() {
     assert_eq!(field_since("Volume", "CreatedAt"), "since 1.31");
 }

@@ -3151,7 +3151,7 @@ mod value {
             created: Some(String::from("Created value")),
             path: Some(String::from("Path value")),
             args: Some(vec![String::from("Args value")]),
-            state: Some(container_inspect_response_state()),
+            state: Some(container_inspect_response_state(version)),
             image: Some(String::from("Image value")),
             resolv_conf_path: Some(String::from("ResolvConfPath value")),
             hostname_path: Some(String::from("HostnamePath value")),
@@ -3181,8 +3181,10 @@ mod value {
             exec_ids: Some(vec![String::from("ExecIDs value")]),
         }
     }
-    /// A `ContainerInspectResponseState` with every field set.
-    pub(super) fn container_inspect_response_state() -> models::ContainerInspectResponseState {
+    /// A `ContainerInspectResponseState` with every field the version has set.
+    pub(super) fn container_inspect_response_state(
+        version: ApiVersion,
+    ) -> models::ContainerInspectResponseState {
         models::ContainerInspectResponseState {
             status: Some(container_inspect_response_state_status()),
             running: Some(true),
@@ -3195,6 +3197,7 @@ mod value {
             error: Some(String::from("Error value")),
             started_at: Some(String::from("StartedAt value")),
             finished_at: Some(String::from("FinishedAt value")),
+            health: at(version, &[((1, 24), (1, 33))], health()),
         }
     }
     /// A listed value of `ContainerInspectResponseStateStatus`.
@@ -3545,6 +3548,14 @@ mod value {
             ),
         }
     }
+    /// A `Health` with every field set.
+    pub(super) fn health() -> models::Health {
+        models::Health {
+            status: Some(health_status()),
+            failing_streak: Some(58i64),
+            log: Some(vec![healthcheck_result()]),
+        }
+    }
     /// A `HealthConfig` with every field the version has set.
     pub(super) fn health_config(version: ApiVersion) -> models::HealthConfig {
         models::HealthConfig {
@@ -3553,6 +3564,19 @@ mod value {
             timeout: Some(25i64),
             retries: Some(16i64),
             start_period: at(version, &[((1, 29), (1, 33))], 59i64),
+        }
+    }
+    /// A listed value of `HealthStatus`.
+    pub(super) fn health_status() -> models::HealthStatus {
+        models::HealthStatus::Unhealthy
+    }
+    /// A `HealthcheckResult` with every field set.
+    pub(super) fn healthcheck_result() -> models::HealthcheckResult {
+        models::HealthcheckResult {
+            start: Some(String::from("Start value")),
+            end: Some(String::from("End value")),
+            exit_code: Some(71i64),
+            output: Some(String::from("Output value")),
         }
     }
     /// A `HostConfig` with every field the version has set.

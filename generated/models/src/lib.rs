@@ -1176,6 +1176,7 @@ impl VersionedModel for ContainerInspectResponse {
         path: &str,
         out: &mut Vec<String>,
     ) {
+        self.state.absent_fields(version, &model::field_path(path, "State"), out);
         self.host_config
             .absent_fields(version, &model::field_path(path, "HostConfig"), out);
         self.mounts.absent_fields(version, &model::field_path(path, "Mounts"), out);
@@ -1184,6 +1185,7 @@ impl VersionedModel for ContainerInspectResponse {
             .absent_fields(version, &model::field_path(path, "NetworkSettings"), out);
     }
     fn downgrade(&mut self, version: model::ApiVersion) {
+        self.state.downgrade(version);
         self.host_config.downgrade(version);
         self.mounts.downgrade(version);
         self.config.downgrade(version);
@@ -1240,9 +1242,32 @@ pub struct ContainerInspectResponseState {
     /// The time when this container last exited.
     #[serde(rename = "FinishedAt", skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// The `Health` field.
+    ///
+    /// Since API 1.24.
+    #[serde(rename = "Health", skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
 }
 
-impl VersionedModel for ContainerInspectResponseState {}
+impl VersionedModel for ContainerInspectResponseState {
+    fn absent_fields(
+        &self,
+        version: model::ApiVersion,
+        path: &str,
+        out: &mut Vec<String>,
+    ) {
+        if self.health.is_some()
+            && !model::exists_in(version, &[model::Span::since(1, 24)])
+        {
+            out.push(model::field_path(path, "Health"));
+        }
+    }
+    fn downgrade(&mut self, version: model::ApiVersion) {
+        if !model::exists_in(version, &[model::Span::since(1, 24)]) {
+            self.health = None;
+        }
+    }
+}
 
 /// The status of the container. For example, `"running"` or `"exited"`.
 ///
@@ -2449,6 +2474,29 @@ pub struct GraphDriverData {
 
 impl VersionedModel for GraphDriverData {}
 
+/// The health of a container with a health check: its status, its current streak of failed probes, and the last probe results.
+///
+/// Since API 1.24.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Health {
+    /// The container's health:
+    ///
+    /// - "none": it has no health check
+    /// - "starting": no probe has passed yet (or it was just started)
+    /// - "healthy": the last probe passed
+    /// - "unhealthy": as many probes as the check's Retries failed in a row, or the checks stopped with the container
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<HealthStatus>,
+    /// How many probes in a row failed.
+    #[serde(rename = "FailingStreak", skip_serializing_if = "Option::is_none")]
+    pub failing_streak: Option<i64>,
+    /// The last (at most five) probe results, oldest first.
+    #[serde(rename = "Log", skip_serializing_if = "Option::is_none")]
+    pub log: Option<Vec<HealthcheckResult>>,
+}
+
+impl VersionedModel for Health {}
+
 /// A test to perform to check that the container is healthy.
 /// Healthcheck commands should be side-effect free.
 ///
@@ -2504,6 +2552,105 @@ impl VersionedModel for HealthConfig {
         }
     }
 }
+
+/// The container's health:
+///
+/// - "none": it has no health check
+/// - "starting": no probe has passed yet (or it was just started)
+/// - "healthy": the last probe passed
+/// - "unhealthy": as many probes as the check's Retries failed in a row, or the checks stopped with the container
+///
+/// Since API 1.24.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HealthStatus {
+    /// The value `"none"`.
+    None,
+    /// The value `"starting"`.
+    Starting,
+    /// The value `"healthy"`.
+    Healthy,
+    /// The value `"unhealthy"`.
+    Unhealthy,
+    /// A value the known API versions do not list, kept as received.
+    Other(String),
+}
+
+impl HealthStatus {
+    /// The value as written on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::None => "none",
+            Self::Starting => "starting",
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+            Self::Other(value) => value,
+        }
+    }
+}
+
+impl From<&str> for HealthStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "none" => Self::None,
+            "starting" => Self::Starting,
+            "healthy" => Self::Healthy,
+            "unhealthy" => Self::Unhealthy,
+            _ => Self::Other(value.to_string()),
+        }
+    }
+}
+
+impl From<String> for HealthStatus {
+    fn from(value: String) -> Self {
+        match Self::from(value.as_str()) {
+            Self::Other(_) => Self::Other(value),
+            listed => listed,
+        }
+    }
+}
+
+impl std::fmt::Display for HealthStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for HealthStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HealthStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
+    }
+}
+
+impl VersionedModel for HealthStatus {}
+
+/// One run of a container's health check.
+///
+/// Since API 1.24.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct HealthcheckResult {
+    /// When the probe started.
+    #[serde(rename = "Start", skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// When the probe ended.
+    #[serde(rename = "End", skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// The probe's exit code: 0 passed, any other value failed; -1 when it timed out or could not run.
+    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    /// The probe's standard output and error together, at most 4096 bytes (then followed by "...").
+    #[serde(rename = "Output", skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+impl VersionedModel for HealthcheckResult {}
 
 /// Container configuration that depends on the host we are running on
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]

@@ -34,6 +34,8 @@ pub struct Inner {
     pub containers: ContainerStore,
     /// Exec instances.
     pub execs: ExecStore,
+    /// The health checkers of running containers.
+    pub health: crate::containers::health::Checkers,
     /// The `bridge`, `host` and `none` networks and every container's place on them.
     pub networks: drydock_engine::network::Networks,
     /// The event log.
@@ -91,6 +93,7 @@ impl Daemon {
                 runtime,
                 containers,
                 execs: ExecStore::default(),
+                health: Default::default(),
                 networks,
                 events: Events::default(),
                 engine_id,

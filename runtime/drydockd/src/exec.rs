@@ -5,11 +5,14 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use drydock_engine::attach::{AttachRequest, TerminalSize};
+use drydock_engine::monitor::Launched;
 use drydock_engine::oci::ExecConfig;
 use drydock_models::{IdResponse, ProcessConfig};
 use drydock_runtime::ApiVersion;
+use drydock_runtime::frames::{Frame, FrameCodec, StreamKind};
 use drydock_runtime::server::ServerError;
 use drydock_server::exec::*;
+use tokio_util::codec::Encoder;
 
 use crate::containers::lifecycle::{publish, wait_for_process};
 use crate::containers::record::Status;
@@ -75,6 +78,11 @@ impl ExecStore {
         }
     }
 
+    /// Forgets one exec instance.
+    pub fn forget(&self, id: &str) {
+        self.map().remove(id);
+    }
+
     /// Forgets the execs of a removed container.
     pub fn forget_container(&self, container_id: &str) {
         self.map()
@@ -82,9 +90,171 @@ impl ExecStore {
     }
 }
 
-/// The exec events' attributes, with the command as dockerd words it.
+/// The action of an exec's `exec_create` and `exec_start` events, with the command as dockerd
+/// words it: the program, a space, then its arguments (so a command without arguments ends
+/// in a space).
 fn exec_action(action: &str, exec: &ExecInstance) -> String {
-    format!("{action}: {}", exec.config.cmd.join(" "))
+    let (program, arguments) = exec
+        .config
+        .cmd
+        .split_first()
+        .map_or(("", &[][..]), |(first, rest)| (first.as_str(), rest));
+    format!("{action}: {program} {}", arguments.join(" "))
+}
+
+/// What the client asked for when it created an exec instance.
+pub struct ExecRequest {
+    /// What to run, how.
+    pub config: ExecConfig,
+    /// Whether the client's stdin is attached.
+    pub attach_stdin: bool,
+    /// Whether stdout is attached.
+    pub attach_stdout: bool,
+    /// Whether stderr is attached.
+    pub attach_stderr: bool,
+    /// The detach keys.
+    pub detach_keys: Option<String>,
+}
+
+/// Makes an exec instance in the running container `container_id`: kept in the store, named
+/// in the container's `ExecIDs`, announced by `exec_create`.
+///
+/// # Errors
+///
+/// 404 when the container is gone.
+pub fn create(
+    daemon: &Daemon,
+    container_id: &str,
+    request: ExecRequest,
+) -> Result<ExecInstance, ServerError> {
+    let exec = ExecInstance {
+        id: random_hex(32),
+        container_id: container_id.to_owned(),
+        config: request.config,
+        attach_stdin: request.attach_stdin,
+        attach_stdout: request.attach_stdout,
+        attach_stderr: request.attach_stderr,
+        detach_keys: request.detach_keys,
+        started: false,
+        running: false,
+        exit_code: None,
+        pid: 0,
+    };
+    let container = daemon.containers.get(container_id)?;
+    daemon.execs.map().insert(exec.id.clone(), exec.clone());
+    container.update_running_state(|record| record.exec_ids.push(exec.id.clone()))?;
+    let action = exec_action("exec_create", &exec);
+    publish(
+        daemon,
+        &container.snapshot(),
+        &action,
+        &[("execID", exec.id.clone())],
+    );
+    Ok(exec)
+}
+
+/// An exec whose process runs.
+pub struct RunningExec {
+    /// The process and its monitor.
+    pub launched: Launched,
+    /// Resolves once its exit is recorded (and `exec_die` published).
+    pub exited: tokio::task::JoinHandle<()>,
+}
+
+/// Starts a created exec instance: marks it started, announces `exec_start` (before the
+/// runtime is asked, as dockerd does), and runs its process under a monitor that holds its
+/// output for `attaches` attaches.
+///
+/// # Errors
+///
+/// When the process could not be started (no such program, a bad user or working folder):
+/// the exec is then over with exit code 126, as dockerd records it, and the error is its
+/// message as dockerd words it (`OCI runtime exec failed: exec failed: ...: unknown`).
+pub async fn start(
+    daemon: &Daemon,
+    exec: &ExecInstance,
+    open_stdin: bool,
+    attaches: usize,
+) -> Result<RunningExec, String> {
+    daemon.execs.update(&exec.id, |e| {
+        e.started = true;
+        e.running = true;
+    });
+    if let Ok(container) = daemon.containers.get(&exec.container_id) {
+        let action = exec_action("exec_start", exec);
+        publish(
+            daemon,
+            &container.snapshot(),
+            &action,
+            &[("execID", exec.id.clone())],
+        );
+    }
+    let engine = daemon.clone();
+    let (container_id, exec_id, config) = (
+        exec.container_id.clone(),
+        exec.id.clone(),
+        exec.config.clone(),
+    );
+    let launched = tokio::task::spawn_blocking(move || {
+        engine
+            .runtime
+            .exec(&container_id, &exec_id, &config, open_stdin, true, attaches)
+    })
+    .await;
+    let failure = match launched {
+        Ok(Ok(launched)) => {
+            daemon.execs.update(&exec.id, |e| e.pid = launched.pid);
+            let exited = watch_exec_exit(daemon.clone(), exec.clone(), launched.monitor_pid);
+            return Ok(RunningExec { launched, exited });
+        }
+        Ok(Err(error)) => exec_failure_text(&error),
+        Err(error) => format!("engine task failed: {error}"),
+    };
+    daemon.execs.update(&exec.id, |e| {
+        e.running = false;
+        e.exit_code = Some(EXEC_START_FAILED);
+    });
+    if let Ok(container) = daemon.containers.get(&exec.container_id) {
+        let _ =
+            container.update_running_state(|record| record.exec_ids.retain(|id| *id != exec.id));
+    }
+    Err(failure)
+}
+
+/// The exit code dockerd gives an exec whose process could not be started.
+pub const EXEC_START_FAILED: i64 = 126;
+
+/// A failed exec start as dockerd words it: the OCI runtime's own message (`exec failed:
+/// unable to start container process: exec: "x": executable file not found in $PATH`) inside
+/// `OCI runtime exec failed: ...: unknown`; a config the process cannot run with (a user the
+/// container does not know) in the engine's words, which are dockerd's.
+fn exec_failure_text(error: &drydock_engine::Error) -> String {
+    const MARKER: &str = "exec failed:";
+    if let drydock_engine::Error::InvalidContainerConfig(message) = error {
+        return message.clone();
+    }
+    let message = error.to_string();
+    match message.find(MARKER) {
+        Some(at) => format!(
+            "OCI runtime exec failed: {}: unknown",
+            message[at..].trim_end()
+        ),
+        None => message,
+    }
+}
+
+/// What an attached client of an exec that could not start reads: the failure's text and a
+/// line end, on stdout (a frame of its own unless the exec has a terminal), as dockerd writes it
+/// after the upgrade.
+fn failure_output(message: &str, tty: bool) -> bytes::Bytes {
+    let text = format!("{message}\r\n");
+    if tty {
+        return bytes::Bytes::from(text);
+    }
+    let mut framed = bytes::BytesMut::new();
+    // Encoding into memory cannot fail.
+    let _ = FrameCodec::new().encode(Frame::new(StreamKind::Stdout, text), &mut framed);
+    framed.freeze()
 }
 
 /// Checks that a container can run an exec now.
@@ -123,35 +293,23 @@ impl drydock_server::Exec for Daemon {
         if let Some(keys) = &body.detach_keys {
             parse_detach_keys(keys)?;
         }
-        let exec = ExecInstance {
-            id: random_hex(32),
-            container_id: container_id.clone(),
-            config: ExecConfig {
-                cmd,
-                env: body.env.unwrap_or_default(),
-                user: body.user.unwrap_or_default(),
-                working_dir: String::new(),
-                tty: body.tty == Some(true),
-            },
-            attach_stdin: body.attach_stdin == Some(true),
-            attach_stdout: body.attach_stdout == Some(true),
-            attach_stderr: body.attach_stderr == Some(true),
-            detach_keys: body.detach_keys,
-            started: false,
-            running: false,
-            exit_code: None,
-            pid: 0,
-        };
-        self.execs.map().insert(exec.id.clone(), exec.clone());
-        let container = self.containers.get(&container_id)?;
-        container.update(|record| record.exec_ids.push(exec.id.clone()))?;
-        let action = exec_action("exec_create", &exec);
-        publish(
+        let exec = create(
             self,
-            &container.snapshot(),
-            &action,
-            &[("execID", exec.id.clone())],
-        );
+            &container_id,
+            ExecRequest {
+                config: ExecConfig {
+                    cmd,
+                    env: body.env.unwrap_or_default(),
+                    user: body.user.unwrap_or_default(),
+                    working_dir: String::new(),
+                    tty: body.tty == Some(true),
+                },
+                attach_stdin: body.attach_stdin == Some(true),
+                attach_stdout: body.attach_stdout == Some(true),
+                attach_stderr: body.attach_stderr == Some(true),
+                detach_keys: body.detach_keys,
+            },
+        )?;
         Ok(ContainerExecResponse::Status201(Box::new(IdResponse {
             id: exec.id,
         })))
@@ -174,50 +332,20 @@ impl drydock_server::Exec for Daemon {
         let detach = body.detach == Some(true);
         let detach_keys =
             parse_detach_keys(exec.detach_keys.as_deref().unwrap_or(DEFAULT_DETACH_KEYS))?;
-        self.execs.update(&exec.id, |e| {
-            e.started = true;
-            e.running = true;
-        });
         let attached = !detach && (exec.attach_stdout || exec.attach_stderr || exec.attach_stdin);
-        let engine = self.clone();
-        let (container_id, exec_id, config) = (
-            exec.container_id.clone(),
-            exec.id.clone(),
-            exec.config.clone(),
-        );
         let open_stdin = exec.attach_stdin && !detach;
-        let launched = blocking(move || {
-            engine.runtime.exec(
-                &container_id,
-                &exec_id,
-                &config,
-                open_stdin,
-                true,
-                usize::from(attached),
-            )
-        })
-        .await;
-        let launched = match launched {
-            Ok(launched) => launched,
-            Err(error) => {
-                self.execs.update(&exec.id, |e| {
-                    e.running = false;
-                    e.exit_code = Some(126);
-                });
-                return Err(error);
+        let exited = match start(self, &exec, open_stdin, usize::from(attached)).await {
+            Ok(running) => running.exited,
+            // dockerd completes the upgrade and writes the failure to an attached client
+            // (which then reads the exit code 126 from the exec's inspect); a detached start
+            // is refused with it.
+            Err(message) if attached => {
+                let output = failure_output(&message, exec.config.tty);
+                let stream = futures_util::stream::once(async move { Ok(output) });
+                return Ok(ExecStartResponse::Status200(Box::pin(stream)));
             }
+            Err(message) => return Err(ServerError::bad_request(message)),
         };
-        self.execs.update(&exec.id, |e| e.pid = launched.pid);
-        if let Ok(container) = self.containers.get(&exec.container_id) {
-            let action = exec_action("exec_start", &exec);
-            publish(
-                self,
-                &container.snapshot(),
-                &action,
-                &[("execID", exec.id.clone())],
-            );
-        }
-        let exited = watch_exec_exit(self.clone(), exec.clone(), launched.monitor_pid);
         let (sender, stream) = channel_stream();
         if attached {
             let attach = AttachRequest {
@@ -320,14 +448,80 @@ fn watch_exec_exit(
             e.pid = 0;
         });
         if let Ok(container) = daemon.containers.get(&exec.container_id) {
-            let _ = container.update(|record| record.exec_ids.retain(|id| *id != exec.id));
-            let action = exec_action("exec_die", &exec);
+            let _ = container
+                .update_running_state(|record| record.exec_ids.retain(|id| *id != exec.id));
             publish(
                 &daemon,
                 &container.snapshot(),
-                &action,
+                "exec_die",
                 &[("execID", exec.id.clone()), ("exitCode", code.to_string())],
             );
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exec_of(cmd: &[&str]) -> ExecInstance {
+        ExecInstance {
+            id: "e".repeat(64),
+            container_id: "c".repeat(64),
+            config: ExecConfig {
+                cmd: cmd.iter().map(|word| (*word).to_owned()).collect(),
+                ..ExecConfig::default()
+            },
+            attach_stdin: false,
+            attach_stdout: true,
+            attach_stderr: true,
+            detach_keys: None,
+            started: false,
+            running: false,
+            exit_code: None,
+            pid: 0,
+        }
+    }
+
+    #[test]
+    fn exec_event_actions_join_program_and_arguments_as_dockerd_does() {
+        assert_eq!(
+            exec_action("exec_create", &exec_of(&["sh", "-c", "true"])),
+            "exec_create: sh -c true"
+        );
+        // dockerd writes the space after the program even when no argument follows.
+        assert_eq!(
+            exec_action("exec_start", &exec_of(&["nosuchcommand"])),
+            "exec_start: nosuchcommand "
+        );
+    }
+
+    #[test]
+    fn a_runtime_failure_to_exec_reads_as_dockerds_oci_runtime_error() {
+        let error = drydock_engine::Error::Monitor {
+            container: "c".repeat(64),
+            message: format!(
+                "/usr/sbin/runc exec {}: exec failed: unable to start container process: exec: \"nosuchcommand\": executable file not found in $PATH\n",
+                "c".repeat(64)
+            ),
+        };
+        assert_eq!(
+            exec_failure_text(&error),
+            "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nosuchcommand\": executable file not found in $PATH: unknown"
+        );
+        let user = drydock_engine::Error::InvalidContainerConfig(
+            "unable to find user nobody: no matching entries in passwd file".to_owned(),
+        );
+        assert_eq!(
+            exec_failure_text(&user),
+            "unable to find user nobody: no matching entries in passwd file"
+        );
+    }
+
+    #[test]
+    fn a_failed_start_is_one_stdout_frame_or_raw_text_with_a_terminal() {
+        let framed = failure_output("no", false);
+        assert_eq!(&framed[..], b"\x01\x00\x00\x00\x00\x00\x00\x04no\r\n");
+        assert_eq!(&failure_output("no", true)[..], b"no\r\n");
+    }
 }

@@ -44,14 +44,6 @@ async fn container(client: &Client, name: &str, cmd: &[&str], start: bool) -> St
     id
 }
 
-/// A daemon with busybox imported, and a client at API 1.33.
-async fn daemon(name: &str) -> (DaemonProcess, Client) {
-    let daemon = DaemonProcess::start(name);
-    let client = daemon.client("1.33").await;
-    daemon.import_busybox(&client).await;
-    (daemon, client)
-}
-
 /// A tar of `(path, kind, content or link target)`: `d` folder, `f` file, `l` symlink.
 fn tar_of(entries: &[(&str, char, &str)]) -> Vec<u8> {
     let mut archive = tar::Builder::new(Vec::new());
@@ -187,7 +179,7 @@ fn path_stat(socket: &Path, method: &str, id: &str, path: &str) -> serde_json::V
 
 #[tokio::test]
 async fn an_archive_put_into_a_container_comes_back_with_its_stat() {
-    let (daemon, client) = daemon("files-roundtrip").await;
+    let (daemon, client) = DaemonProcess::with_busybox("files-roundtrip").await;
     let id = container(&client, "roundtrip", &["sleep", "300"], true).await;
     let upload = tar_of(&[
         ("d", 'd', ""),
@@ -224,7 +216,7 @@ async fn an_archive_put_into_a_container_comes_back_with_its_stat() {
 
 #[tokio::test]
 async fn missing_paths_and_files_as_folders_are_refused_as_dockerd_refuses_them() {
-    let (_daemon, client) = daemon("files-errors").await;
+    let (_daemon, client) = DaemonProcess::with_busybox("files-errors").await;
     let id = container(&client, "errors", &["sleep", "300"], true).await;
     // The text names the container as the client named it.
     let missing = get(&client, "errors", "/nope")
@@ -249,7 +241,7 @@ async fn missing_paths_and_files_as_folders_are_refused_as_dockerd_refuses_them(
 
 #[tokio::test]
 async fn uploads_that_climb_out_or_follow_symlinks_out_never_write_outside_the_root() {
-    let (_daemon, client) = daemon("files-escape").await;
+    let (_daemon, client) = DaemonProcess::with_busybox("files-escape").await;
     let id = container(&client, "escape", &["sleep", "300"], true).await;
     let marker = format!("drydock-escape-{}", std::process::id());
     let host_marker = PathBuf::from("/tmp").join(&marker);
@@ -324,7 +316,7 @@ async fn uploads_that_climb_out_or_follow_symlinks_out_never_write_outside_the_r
 
 #[tokio::test]
 async fn export_lists_the_root_file_system_of_a_container_never_started() {
-    let (_daemon, client) = daemon("files-export").await;
+    let (_daemon, client) = DaemonProcess::with_busybox("files-export").await;
     let id = container(&client, "export", &["true"], false).await;
     put(&client, &id, "/root", tar_of(&[("note", 'f', "kept\n")]))
         .await
@@ -346,7 +338,7 @@ async fn export_lists_the_root_file_system_of_a_container_never_started() {
 
 #[tokio::test]
 async fn changes_list_what_the_container_added_modified_and_deleted() {
-    let (_daemon, client) = daemon("files-changes").await;
+    let (_daemon, client) = DaemonProcess::with_busybox("files-changes").await;
     let script = "rm /bin/ls; mkdir -p /var/a; echo x > /root/new; touch /tmp/done; sleep 300";
     let id = container(&client, "changes", &["sh", "-c", script], true).await;
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -391,7 +383,7 @@ async fn changes_list_what_the_container_added_modified_and_deleted() {
 
 #[tokio::test]
 async fn one_shot_stats_report_the_memory_and_cpu_of_a_running_sleep() {
-    let (_daemon, client) = daemon("files-stats").await;
+    let (_daemon, client) = DaemonProcess::with_busybox("files-stats").await;
     let id = container(&client, "stats", &["sleep", "300"], true).await;
     let mut frames = client
         .container_stats(ContainerStatsParams {
@@ -424,7 +416,7 @@ async fn one_shot_stats_report_the_memory_and_cpu_of_a_running_sleep() {
 
 #[tokio::test]
 async fn update_changes_the_memory_limit_in_the_cgroup_and_the_host_config() {
-    let (daemon, client) = daemon("files-update").await;
+    let (daemon, client) = DaemonProcess::with_busybox("files-update").await;
     let id = container(&client, "update", &["sleep", "300"], true).await;
     let update = |memory: i64, swap: i64| ContainerUpdateParams {
         id: id.clone(),
@@ -468,7 +460,7 @@ async fn update_changes_the_memory_limit_in_the_cgroup_and_the_host_config() {
 
 #[tokio::test]
 async fn copy_uid_gid_gives_uploads_the_container_users_ids() {
-    let (_daemon, client) = daemon("files-owner").await;
+    let (_daemon, client) = DaemonProcess::with_busybox("files-owner").await;
     let id = client
         .container_create(ContainerCreateParams {
             name: Some("owner".to_owned()),
@@ -515,7 +507,7 @@ async fn copy_uid_gid_gives_uploads_the_container_users_ids() {
 
 #[tokio::test]
 async fn streamed_stats_come_every_second_each_with_the_one_before() {
-    let (_daemon, client) = daemon("files-stream").await;
+    let (_daemon, client) = DaemonProcess::with_busybox("files-stream").await;
     let id = container(&client, "stream", &["sleep", "300"], true).await;
     let mut frames = client
         .container_stats(ContainerStatsParams {
@@ -542,7 +534,7 @@ async fn streamed_stats_come_every_second_each_with_the_one_before() {
 
 #[tokio::test]
 async fn copies_see_the_containers_volumes_binds_and_etc_files_running_or_stopped() {
-    let (daemon, client) = daemon("files-mounts").await;
+    let (daemon, client) = DaemonProcess::with_busybox("files-mounts").await;
     let bound = PathBuf::from(format!("/tmp/drydock-files-bind-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&bound);
     std::fs::create_dir_all(&bound).expect("a host folder");

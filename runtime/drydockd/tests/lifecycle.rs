@@ -14,7 +14,7 @@ use drydock_client::{
     ContainerStopParams, ContainerWaitParams, Error,
 };
 use futures_util::StreamExt;
-use support::{DaemonProcess, logs};
+use support::{DaemonProcess, eventually, logs, unix_now};
 
 /// Every version the client and daemon speak.
 const VERSIONS: &[&str] = &[
@@ -71,21 +71,6 @@ async fn wait(client: &Client, id: &str) -> i64 {
         .expect("the wait answers")
         .expect("the exit status decodes")
         .status_code
-}
-
-/// Polls `test` every 20 ms until it holds (at most `limit`): for states that follow a
-/// container's exit, which the daemon learns asynchronously.
-async fn eventually(limit: Duration, mut test: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if test().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,10 +380,7 @@ async fn events_report_a_containers_lifecycle_in_order_with_filters() {
     let daemon = DaemonProcess::start("events");
     let client = daemon.client("1.33").await;
     daemon.import_busybox(&client).await;
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("a time after 1970")
-        .as_secs();
+    let since = unix_now();
     let id = create(
         &client,
         "evented",

@@ -25,14 +25,6 @@ use support::{DaemonProcess, create, inspect, run, start_and_wait};
 /// The newest API version, which every check here speaks.
 const API: &str = "1.33";
 
-/// A daemon with busybox imported, and a client of it.
-async fn daemon_with_busybox(name: &str) -> (DaemonProcess, Client) {
-    let daemon = DaemonProcess::start(name);
-    let client = daemon.client(API).await;
-    daemon.import_busybox(&client).await;
-    (daemon, client)
-}
-
 async fn remove(client: &Client, id: &str, volumes: bool) {
     client
         .container_delete(ContainerDeleteParams {
@@ -97,7 +89,7 @@ async fn events(client: &Client, kind: &str, since: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_named_volume_outlives_its_container_and_rm_v_removes_only_anonymous_volumes() {
-    let (_daemon, client) = daemon_with_busybox("mounts-named").await;
+    let (_daemon, client) = DaemonProcess::with_busybox("mounts-named").await;
     let writer = create(
         &client,
         "writer",
@@ -212,7 +204,7 @@ async fn a_named_volume_outlives_its_container_and_rm_v_removes_only_anonymous_v
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_bind_shows_the_host_folder_and_refuses_writes() {
-    let (daemon, client) = daemon_with_busybox("mounts-bind").await;
+    let (daemon, client) = DaemonProcess::with_busybox("mounts-bind").await;
     let host = daemon.data_root().with_file_name("host-folder");
     std::fs::create_dir_all(&host).expect("a host folder");
     std::fs::write(host.join("h"), "from the host\n").expect("a host file");
@@ -258,7 +250,7 @@ fn mount_shapes(inspect: &ContainerInspectResponse) -> Vec<(String, String, Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn volumes_from_shares_another_containers_volumes_and_binds_read_only_with_ro() {
-    let (daemon, client) = daemon_with_busybox("mounts-from").await;
+    let (daemon, client) = DaemonProcess::with_busybox("mounts-from").await;
     let host = daemon.data_root().with_file_name("from-host");
     std::fs::create_dir_all(&host).expect("a host folder");
     std::fs::write(host.join("h"), "host\n").expect("a host file");
@@ -451,7 +443,7 @@ async fn an_image_volume_gets_an_anonymous_volume_with_the_image_content_copied_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tmpfs_mounts_have_dockers_options_and_inspect_lists_only_mount_points() {
-    let (_daemon, client) = daemon_with_busybox("mounts-tmpfs").await;
+    let (_daemon, client) = DaemonProcess::with_busybox("mounts-tmpfs").await;
     let id = create(
         &client,
         "tmpfs",
@@ -490,7 +482,7 @@ async fn tmpfs_mounts_have_dockers_options_and_inspect_lists_only_mount_points()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn etc_hostname_hosts_and_resolv_conf_are_written_as_docker_writes_them() {
-    let (_daemon, client) = daemon_with_busybox("mounts-etc").await;
+    let (_daemon, client) = DaemonProcess::with_busybox("mounts-etc").await;
     let cat = json!(["sh", "-c", "cat /etc/hostname /etc/hosts /etc/resolv.conf"]);
     let (code, output) = run(
         &client,
@@ -559,7 +551,7 @@ async fn etc_hostname_hosts_and_resolv_conf_are_written_as_docker_writes_them() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inspect_and_ps_show_mounts_as_dockerd_and_ps_filters_by_volume() {
-    let (daemon, client) = daemon_with_busybox("mounts-inspect").await;
+    let (daemon, client) = DaemonProcess::with_busybox("mounts-inspect").await;
     let host = daemon.data_root().with_file_name("bound");
     std::fs::create_dir_all(&host).expect("a host folder");
     let id = create(

@@ -285,6 +285,31 @@ impl ContainerRuntime {
         monitor::launch(&self.monitor_command(), &exec_dir, &request)
     }
 
+    /// Removes the state folder of an exec that has exited (its process spec, its output),
+    /// for an exec nobody will inspect again; an exec never started or removed already is
+    /// nothing to do.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ContainerConflict`] while its monitor runs; an I/O error when the folder
+    /// cannot be removed.
+    pub fn remove_exec(&self, id: &str, exec_id: &str) -> Result<()> {
+        validate_id(id)?;
+        validate_id(exec_id)?;
+        let exec_dir = self.exec_dir(id, exec_id);
+        if monitor::monitor_alive(&exec_dir) {
+            return Err(Error::ContainerConflict(format!(
+                "exec {exec_id} in container {id} is still running"
+            )));
+        }
+        match fs::remove_dir_all(&exec_dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::io("remove", &exec_dir, e))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Waits for an exec to exit.
     pub fn wait_exec(&self, id: &str, exec_id: &str, timeout: Duration) -> Result<ExitRecord> {
         monitor::wait_for_exit(&self.exec_dir(id, exec_id), exec_id, timeout)

@@ -156,6 +156,35 @@ pub fn merge_image_config(container: &mut ContainerConfig, image: &ContainerConf
             merged.entry(key.clone()).or_insert_with(|| value.clone());
         }
     }
+    if let Some(image_check) = &image.healthcheck {
+        match &mut container.healthcheck {
+            Some(own) => merge_healthcheck(own, image_check),
+            none => *none = Some(image_check.clone()),
+        }
+    }
+}
+
+/// The health check's fields a container inherits from its image when it leaves them unset
+/// (an empty `Test`, a zero duration or retry count), as dockerd merges them: each on its own.
+const HEALTHCHECK_FIELDS: [&str; 5] = ["Test", "Interval", "Timeout", "StartPeriod", "Retries"];
+
+/// Fills the fields the container's health check leaves unset from the image's.
+fn merge_healthcheck(own: &mut serde_json::Value, image: &serde_json::Value) {
+    use serde_json::Value;
+    let (Value::Object(own), Value::Object(image)) = (own, image) else {
+        return;
+    };
+    for field in HEALTHCHECK_FIELDS {
+        let unset = match own.get(field) {
+            None | Some(Value::Null) => true,
+            Some(Value::Array(test)) => test.is_empty(),
+            Some(Value::Number(number)) => number.as_f64() == Some(0.0),
+            Some(_) => false,
+        };
+        if let (true, Some(inherited)) = (unset, image.get(field)) {
+            own.insert(field.to_owned(), inherited.clone());
+        }
+    }
 }
 
 /// The name part of a `NAME=value` entry.
@@ -590,6 +619,37 @@ mod tests {
         assert!(
             missing.to_string().contains("unable to find user nobody"),
             "{missing}"
+        );
+    }
+
+    #[test]
+    fn a_containers_health_check_inherits_each_unset_field_from_the_images() {
+        let image = ContainerConfig {
+            healthcheck: Some(serde_json::json!({
+                "Test": ["CMD-SHELL", "true"], "Interval": 5, "Retries": 2
+            })),
+            ..ContainerConfig::default()
+        };
+        let mut inherits = ContainerConfig::default();
+        merge_image_config(&mut inherits, &image);
+        assert_eq!(inherits.healthcheck, image.healthcheck);
+        let mut own = ContainerConfig {
+            healthcheck: Some(serde_json::json!({"Test": [], "Interval": 7, "Retries": 0})),
+            ..ContainerConfig::default()
+        };
+        merge_image_config(&mut own, &image);
+        assert_eq!(
+            own.healthcheck,
+            Some(serde_json::json!({"Test": ["CMD-SHELL", "true"], "Interval": 7, "Retries": 2}))
+        );
+        let mut disabled = ContainerConfig {
+            healthcheck: Some(serde_json::json!({"Test": ["NONE"]})),
+            ..ContainerConfig::default()
+        };
+        merge_image_config(&mut disabled, &image);
+        assert_eq!(
+            disabled.healthcheck,
+            Some(serde_json::json!({"Test": ["NONE"], "Interval": 5, "Retries": 2}))
         );
     }
 

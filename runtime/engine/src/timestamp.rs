@@ -50,6 +50,11 @@ impl Timestamp {
         self.seconds
     }
 
+    /// Nanoseconds since the Unix epoch.
+    pub fn unix_nanos(&self) -> i128 {
+        i128::from(self.seconds) * 1_000_000_000 + i128::from(self.nanos)
+    }
+
     /// This time without its fraction of a second, as Go's `time.RFC3339` shows times (how
     /// Docker dates volumes).
     pub fn whole_seconds(&self) -> Timestamp {

@@ -138,6 +138,7 @@ fn new_record(
         config.entrypoint = None;
     }
     config.image.clone_from(&image);
+    super::health::normalise_config(&mut config)?;
     if config.entrypoint.as_ref().is_none_or(Vec::is_empty)
         && config.cmd.as_ref().is_none_or(Vec::is_empty)
     {

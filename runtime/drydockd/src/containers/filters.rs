@@ -54,6 +54,13 @@ pub fn validate(filters: &Filters) -> Result<(), ServerError> {
             )));
         }
     }
+    for health in filters.get("health") {
+        if !matches!(health, "starting" | "healthy" | "unhealthy" | "none") {
+            return Err(ServerError::bad_request(format!(
+                "Unrecognised filter value for health: {health}"
+            )));
+        }
+    }
     for code in filters.get("exited") {
         if code.parse::<i32>().is_err() {
             return Err(ServerError::bad_request(format!(
@@ -89,6 +96,9 @@ pub fn matches(filters: &Filters, record: &ContainerRecord) -> bool {
         })
         && any("volume", &|volume| {
             mounts::uses_volume(&record.mounts, volume)
+        })
+        && any("health", &|health| {
+            health == super::health::filter_word(record.state.health.as_ref())
         })
         && any("is-task", &|value| value == "false")
 }

@@ -162,6 +162,7 @@ async fn start_locked(daemon: &Daemon, container: &Arc<Container>) -> Result<(),
             })?;
             publish(daemon, &container.snapshot(), "start", &[]);
             watch_exit(daemon.clone(), Arc::clone(container), launched.monitor_pid);
+            super::health::start(daemon, container, true);
             Ok(())
         }
         Err(error) => {
@@ -269,6 +270,7 @@ async fn on_exit(
     exit_code: i32,
     finished_at: Timestamp,
 ) {
+    super::health::stop(daemon, container);
     // Before the exit is recorded (as dockerd cleans up before `die`), so a start that waits
     // for it never has its volumes unmounted under it.
     mounts::unmount_after_exit(daemon, container).await;
@@ -596,6 +598,12 @@ pub async fn set_paused(
             };
         }
     })?;
+    // A paused container is not checked; its checks go on where they were at the unpause.
+    if paused {
+        super::health::stop(daemon, container);
+    } else {
+        super::health::start(daemon, container, false);
+    }
     publish(
         daemon,
         &record,
@@ -635,6 +643,7 @@ pub async fn remove(
             record.id
         )));
     }
+    super::health::stop(daemon, container);
     container.update_running_state(|record| {
         record.state.manually_stopped = true;
         if !record.state.status.is_running() {
@@ -676,6 +685,8 @@ pub async fn resume(daemon: &Daemon) {
                     Arc::clone(&container),
                     record.state.monitor_pid,
                 );
+                // A running container's checks go on where the record left its health.
+                super::health::start(daemon, &container, false);
             }
             Status::Exited | Status::Restarting
                 if should_restart(&record) || (record.state.status == Status::Restarting) =>

@@ -3,6 +3,7 @@
 pub mod create;
 pub mod files;
 pub mod filters;
+pub mod health;
 pub mod lifecycle;
 pub mod mounts;
 pub mod network;

@@ -71,6 +71,56 @@ pub struct State {
     pub monitor_pid: i32,
     /// Whether the user stopped it (restart policies leave it stopped).
     pub manually_stopped: bool,
+    /// Its health, once it started with a health check.
+    #[serde(default)]
+    pub health: Option<Health>,
+}
+
+/// A container's health as its checks left it (dockerd's `State.Health`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Starting, healthy or unhealthy.
+    pub status: HealthStatus,
+    /// How many probes in a row failed (those of the start period not counted).
+    pub failing_streak: i64,
+    /// The last probe results, oldest first.
+    pub log: Vec<HealthResult>,
+}
+
+/// Where a container's health stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    /// No probe has passed since it started.
+    Starting,
+    /// The last probe passed.
+    Healthy,
+    /// As many probes as the check's retries failed in a row, or the checks stopped.
+    Unhealthy,
+}
+
+impl HealthStatus {
+    /// The word the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Starting => "starting",
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+/// One probe's run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthResult {
+    /// When it started.
+    pub start: Timestamp,
+    /// When it ended.
+    pub end: Timestamp,
+    /// Its exit code; -1 when it timed out or could not run.
+    pub exit_code: i64,
+    /// Its stdout and stderr together, cut at 4096 bytes.
+    pub output: String,
 }
 
 impl Default for State {
@@ -84,6 +134,7 @@ impl Default for State {
             finished_at: None,
             monitor_pid: 0,
             manually_stopped: false,
+            health: None,
         }
     }
 }

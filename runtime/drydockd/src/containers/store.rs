@@ -11,7 +11,9 @@ use drydock_engine::durable;
 use drydock_runtime::server::ServerError;
 use tokio::sync::watch;
 
-use super::record::{ContainerRecord, Status};
+use drydock_engine::timestamp::Timestamp;
+
+use super::record::{ContainerRecord, HealthStatus, Status};
 
 /// One container: its record, and a counter bumped on every change of its state (start,
 /// exit, removal) for waiters.
@@ -308,19 +310,24 @@ fn reconcile(record: &mut ContainerRecord, runtime: &ContainerRuntime) {
                 drydock_engine::monitor::monitor_pid(&runtime.state_dir(&record.id)).unwrap_or(0);
         }
         Ok(ContainerState::Exited(exit)) => {
-            record.state.status = Status::Exited;
-            record.state.exit_code = exit.exit_code;
-            record.state.finished_at = Some(exit.finished_at);
-            record.state.pid = 0;
-            record.state.monitor_pid = 0;
+            record_exit(record, exit.exit_code, exit.finished_at);
         }
         Ok(ContainerState::Lost) | Err(_) => {
-            record.state.status = Status::Exited;
-            record.state.exit_code = 255;
-            record.state.finished_at = Some(drydock_engine::timestamp::Timestamp::now());
-            record.state.pid = 0;
-            record.state.monitor_pid = 0;
+            record_exit(record, 255, drydock_engine::timestamp::Timestamp::now());
         }
+    }
+}
+
+/// Records an exit that happened while the daemon was away: its health checks stopped with
+/// it, which leaves it unhealthy, as an exit the daemon sees does.
+fn record_exit(record: &mut ContainerRecord, exit_code: i32, finished_at: Timestamp) {
+    record.state.status = Status::Exited;
+    record.state.exit_code = exit_code;
+    record.state.finished_at = Some(finished_at);
+    record.state.pid = 0;
+    record.state.monitor_pid = 0;
+    if let Some(health) = record.state.health.as_mut() {
+        health.status = HealthStatus::Unhealthy;
     }
 }
 

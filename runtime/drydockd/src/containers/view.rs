@@ -43,7 +43,15 @@ pub fn status_text(record: &ContainerRecord) -> String {
     let state = &record.state;
     match state.status {
         Status::Created => "Created".to_owned(),
-        Status::Running => format!("Up {}", human_duration(since(state.started_at))),
+        Status::Running => format!(
+            "Up {}{}",
+            human_duration(since(state.started_at)),
+            state
+                .health
+                .as_ref()
+                .map(super::health::status_suffix)
+                .unwrap_or_default()
+        ),
         Status::Paused => format!("Up {} (Paused)", human_duration(since(state.started_at))),
         Status::Restarting => format!(
             "Restarting ({}) {} ago",
@@ -111,6 +119,7 @@ pub fn inspect(
             error: Some(state.error.clone()),
             started_at: Some(time(state.started_at)),
             finished_at: Some(time(state.finished_at)),
+            health: state.health.as_ref().map(health_model),
         }),
         image: Some(record.image_id.clone()),
         resolv_conf_path: Some(container_dir.join("resolv.conf").display().to_string()),
@@ -136,6 +145,26 @@ pub fn inspect(
         config: Some(convert(&record.config)?),
         network_settings: Some(super::network::settings(daemon, record)?),
     })
+}
+
+/// A container's health as inspect shows it.
+fn health_model(health: &super::record::Health) -> drydock_models::Health {
+    drydock_models::Health {
+        status: Some(health.status.as_str().into()),
+        failing_streak: Some(health.failing_streak),
+        log: Some(
+            health
+                .log
+                .iter()
+                .map(|result| drydock_models::HealthcheckResult {
+                    start: Some(result.start.to_string()),
+                    end: Some(result.end.to_string()),
+                    exit_code: Some(result.exit_code),
+                    output: Some(result.output.clone()),
+                })
+                .collect(),
+        ),
+    }
 }
 
 /// A `docker ps` row.

@@ -158,6 +158,14 @@ impl DaemonProcess {
         Client::connect(&config).await.expect("the client connects")
     }
 
+    /// A daemon on a new private folder with busybox imported, and a client at API 1.33.
+    pub async fn with_busybox(name: &str) -> (DaemonProcess, Client) {
+        let daemon = DaemonProcess::start(name);
+        let client = daemon.client("1.33").await;
+        daemon.import_busybox(&client).await;
+        (daemon, client)
+    }
+
     /// Imports the busybox rootfs as `busybox:latest` and returns its id.
     pub async fn import_busybox(&self, client: &Client) -> String {
         self.import(client, busybox_rootfs(), "busybox", &[]).await
@@ -215,6 +223,29 @@ pub async fn logs(client: &Client, id: &str) -> String {
         text.push_str(&String::from_utf8_lossy(&frame.expect("a frame").payload));
     }
     text
+}
+
+/// Polls `test` every 20 ms until it holds (at most `limit`): for states that the daemon
+/// reaches asynchronously (a container's exit, a health check's result).
+pub async fn eventually(limit: Duration, mut test: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if test().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The time now in Unix seconds, as `since` and `until` of the events take it.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a time after 1970")
+        .as_secs()
 }
 
 /// The status and message of a daemon's error answer.
