@@ -10,7 +10,7 @@ use drydock_engine::oci::ExecConfig;
 use drydock_models::{IdResponse, ProcessConfig};
 use drydock_runtime::ApiVersion;
 use drydock_runtime::frames::{Frame, FrameCodec, StreamKind};
-use drydock_runtime::server::ServerError;
+use drydock_runtime::server::{Hijack, ServerError};
 use drydock_server::exec::*;
 use tokio_util::codec::Encoder;
 
@@ -333,39 +333,52 @@ impl drydock_server::Exec for Daemon {
         let detach_keys =
             parse_detach_keys(exec.detach_keys.as_deref().unwrap_or(DEFAULT_DETACH_KEYS))?;
         let attached = !detach && (exec.attach_stdout || exec.attach_stderr || exec.attach_stdin);
-        let open_stdin = exec.attach_stdin && !detach;
-        let exited = match start(self, &exec, open_stdin, usize::from(attached)).await {
-            Ok(running) => running.exited,
-            // dockerd completes the upgrade and writes the failure to an attached client
-            // (which then reads the exit code 126 from the exec's inspect); a detached start
-            // is refused with it.
-            Err(message) if attached => {
-                let output = failure_output(&message, exec.config.tty);
-                let stream = futures_util::stream::once(async move { Ok(output) });
-                return Ok(ExecStartResponse::Status200(Box::pin(stream)));
-            }
-            Err(message) => return Err(ServerError::bad_request(message)),
-        };
+        if !attached {
+            // dockerd refuses a detached start that fails with the failure's text.
+            return match start(self, &exec, false, 0).await {
+                Ok(_) => Ok(ExecStartResponse::Status200(Box::pin(
+                    futures_util::stream::empty(),
+                ))),
+                Err(message) => Err(ServerError::bad_request(message)),
+            };
+        }
+        // Taken now, so that a second start is refused at once.
+        self.execs.update(&exec.id, |e| e.started = true);
         let (sender, stream) = channel_stream();
-        if attached {
+        let daemon = self.clone();
+        let hijack = request.hijack;
+        tokio::spawn(async move {
+            // As dockerd, the process starts once the connection is hijacked (the `101` is
+            // out): its first output then never reaches the client in one read with the
+            // headers, which a client reading them through a buffer (docker-py) would lose.
+            let Some(input) = hijack.input().await else {
+                return;
+            };
+            let running = match start(&daemon, &exec, exec.attach_stdin, 1).await {
+                Ok(running) => running,
+                // dockerd writes the failure to the attached client, which then reads the
+                // exit code 126 from the exec's inspect.
+                Err(message) => {
+                    let _ = sender.send(failure_output(&message, exec.config.tty)).await;
+                    return;
+                }
+            };
             let attach = AttachRequest {
                 stdin: exec.attach_stdin,
                 stdout: exec.attach_stdout,
                 stderr: exec.attach_stderr,
             };
-            let input = exec.attach_stdin.then_some(request.hijack);
-            tokio::spawn(async move {
-                // The exec's output is held for this attach; the relay ends when the process
-                // does (or at the detach keys, leaving it running).
-                let relayed = relay(&exec.id, attach, input, detach_keys, &sender).await;
-                // The CLI inspects the exec for its exit code once the stream ends: the
-                // exit is recorded first, as dockerd does.
-                if relayed != Relayed::Detached {
-                    let _ = exited.await;
-                }
-                drop(sender);
-            });
-        }
+            let input = exec.attach_stdin.then(|| Hijack::from_input(input));
+            // The exec's output is held for this attach; the relay ends when the process
+            // does (or at the detach keys, leaving it running).
+            let relayed = relay(&exec.id, attach, input, detach_keys, &sender).await;
+            // The CLI inspects the exec for its exit code once the stream ends: the exit is
+            // recorded first, as dockerd does.
+            if relayed != Relayed::Detached {
+                let _ = running.exited.await;
+            }
+            drop(sender);
+        });
         Ok(ExecStartResponse::Status200(stream))
     }
 

@@ -31,6 +31,7 @@ pub struct Hijack {
 enum Source {
     Upgraded(oneshot::Receiver<HijackInput>),
     Body(BodyStream),
+    Ready(HijackInput),
 }
 
 impl std::fmt::Debug for Hijack {
@@ -46,6 +47,14 @@ impl Hijack {
     pub fn from_body(body: BodyStream) -> Self {
         Hijack {
             source: Source::Body(body),
+        }
+    }
+
+    /// Input already in hand: what [`Hijack::input`] gave, handed on (an
+    /// implementation that waited for the upgrade before it went on).
+    pub fn from_input(input: HijackInput) -> Self {
+        Hijack {
+            source: Source::Ready(input),
         }
     }
 
@@ -73,6 +82,7 @@ impl Hijack {
         match self.source {
             Source::Upgraded(receiver) => receiver.await.ok(),
             Source::Body(body) => Some(Box::pin(body.into_async_read())),
+            Source::Ready(input) => Some(input),
         }
     }
 }

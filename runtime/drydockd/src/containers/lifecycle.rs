@@ -451,7 +451,7 @@ pub async fn kill(
             record.id
         )));
     }
-    if signal == libc::SIGKILL {
+    if signal == libc::SIGKILL && record.state.status == Status::Paused {
         // A paused container cannot die until thawed; restart policies ignore a user's kill -9
         // only when it is a stop.
         let id = record.id.clone();
