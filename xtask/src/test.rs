@@ -65,6 +65,10 @@ const DEBIAN_PACKAGES: &[DebianPackage] = &[
         why: "the firewall tool of dockerd's networking (the tests run it with --iptables=false)",
     },
     DebianPackage {
+        name: "python3-docker",
+        why: "docker-py, the real SDK the SDK test drives dockerd and drydockd with",
+    },
+    DebianPackage {
         name: "chromium",
         why: "headless rendering of the HTML reports in their tests",
     },
