@@ -650,10 +650,13 @@ pub async fn remove(
             record.state.status = Status::Removing;
         }
     })?;
+    // Its exit, recorded while it is killed, must not write into the folder being removed.
+    container.begin_removal();
     let id = record.id.clone();
     let engine = daemon.clone();
     let removed = blocking(move || engine.runtime.remove(&id, true)).await;
     if let Err(e) = removed {
+        container.abort_removal();
         let _ = container.update(|record| record.state.status = Status::Dead);
         return Err(e);
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use drydock_engine::containers::{ContainerRuntime, ContainerState};
@@ -29,6 +29,9 @@ pub struct Container {
     /// Serialises start, stop, kill, restart and removal of this container.
     pub operation: tokio::sync::Mutex<()>,
     file: PathBuf,
+    /// Set while the container's folder is being removed: changes (its exit, recorded as
+    /// it is killed) stay in memory and write nothing into the folder.
+    removing: AtomicBool,
 }
 
 impl Container {
@@ -41,7 +44,21 @@ impl Container {
             pending_attaches: AtomicUsize::new(0),
             exits: AtomicU64::new(0),
             operation: tokio::sync::Mutex::new(()),
+            removing: AtomicBool::new(false),
         }
+    }
+
+    /// From now on changes are not written to disk: the container's folder is about to be
+    /// removed. Returns once no write is under way (writes happen under the record's lock).
+    pub fn begin_removal(&self) {
+        let _record = self.lock();
+        self.removing.store(true, Ordering::SeqCst);
+    }
+
+    /// Writes changes to disk again: the removal failed and the container stays.
+    pub fn abort_removal(&self) {
+        let _record = self.lock();
+        self.removing.store(false, Ordering::SeqCst);
     }
 
     /// The record, locked (never across an await).
@@ -88,7 +105,9 @@ impl Container {
         let (result, saved) = {
             let mut record = self.lock();
             let result = change(&mut record);
-            let saved = if sync {
+            let saved = if self.removing.load(Ordering::SeqCst) {
+                Ok(())
+            } else if sync {
                 durable::write_json_atomically(&self.file, &*record)
             } else {
                 durable::replace_json_atomically(&self.file, &*record)
@@ -336,5 +355,51 @@ fn io_error(action: &str, path: &Path, source: std::io::Error) -> drydock_engine
     drydock_engine::Error::Io {
         context: format!("{action} {}", path.display()),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::containers::record::State;
+
+    fn record(id: &str) -> ContainerRecord {
+        ContainerRecord {
+            id: id.to_owned(),
+            name: "removal".to_owned(),
+            created: Timestamp::now(),
+            image: "busybox".to_owned(),
+            image_id: format!("sha256:{}", "0".repeat(64)),
+            config: Default::default(),
+            host_config: Default::default(),
+            state: State::default(),
+            restart_count: 0,
+            exec_ids: Vec::new(),
+            mounts: Default::default(),
+            volumes_populated: false,
+            volumes_mounted: false,
+        }
+    }
+
+    #[test]
+    fn changes_during_a_removal_stay_in_memory_and_write_nothing_into_the_folder() {
+        let root = std::env::temp_dir().join(format!("drydockd-store-{}", std::process::id()));
+        let id = "a".repeat(64);
+        let container = Container::new(record(&id), &root);
+        std::fs::create_dir_all(root.join("containers").join(&id)).expect("the folder");
+        container.update(|r| r.restart_count = 1).expect("written");
+        assert!(container.file.exists(), "a change is written");
+        std::fs::remove_file(&container.file).expect("removed");
+        container.begin_removal();
+        container.update(|r| r.restart_count = 2).expect("kept");
+        assert_eq!(container.snapshot().restart_count, 2, "kept in memory");
+        assert!(!container.file.exists(), "nothing written while removing");
+        container.abort_removal();
+        container.update(|r| r.restart_count = 3).expect("written");
+        assert!(
+            container.file.exists(),
+            "written again once the removal failed"
+        );
+        std::fs::remove_dir_all(&root).expect("cleaned up");
     }
 }
