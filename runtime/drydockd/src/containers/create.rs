@@ -109,18 +109,14 @@ fn new_record(
     name: Option<&str>,
     body: &ContainerCreateBody,
 ) -> Result<ContainerRecord, ServerError> {
+    // Without a name, the store generates one as it inserts the record.
     let name = match name.filter(|n| !n.is_empty()) {
         Some(requested) => {
             let name = names::validate(requested)?;
             daemon.containers.check_name_free(&name)?;
             name
         }
-        None => {
-            let seed = u64::from_str_radix(&random_hex(8), 16).unwrap_or(7);
-            names::generate(seed, |candidate| {
-                daemon.containers.id_of_name(candidate).is_some()
-            })
-        }
+        None => String::new(),
     };
     let image = body.image.clone().unwrap_or_default();
     if image.is_empty() {
