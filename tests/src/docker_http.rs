@@ -100,9 +100,12 @@ pub fn request_with_body(
     }
     let bytes = body.map_or(&[][..], |(_, bytes)| bytes);
     head.push_str(&format!("Content-Length: {}\r\n\r\n", bytes.len()));
+    // One write: a daemon that answers from the head alone (and closes) must not find the
+    // body still to come.
+    let mut request = head.into_bytes();
+    request.extend_from_slice(bytes);
     stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(bytes))
+        .write_all(&request)
         .unwrap_or_else(|e| panic!("{what}: cannot send: {e}"));
     let mut raw = Vec::new();
     stream
