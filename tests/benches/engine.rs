@@ -2,7 +2,8 @@
 //! `docker run --rm busybox true` through the docker CLI (create, attach, start, wait, remove),
 //! the latency of create + start + wait + remove through the generated client at API 1.33, the
 //! rate of `GET /containers/json?all=true` answered with 100 containers present, and the memory
-//! the daemons hold, with 100 containers and idle. Run with
+//! the daemons hold: with 100 created containers, with 10 running ones (their monitors or shims
+//! and the `sleep`s themselves counted), and idle once all are gone. Run with
 //! `cargo bench -p drydock-tests --bench engine` (as root, with docker.io, runc and
 //! busybox-static installed).
 //!
@@ -49,6 +50,8 @@ const API_RUNS: usize = 100;
 const API_VERSION: &str = "1.33";
 /// How many containers the listing is made with.
 const LISTED: usize = 100;
+/// How many running containers the memory with containers is measured with.
+const RUNNING: usize = 10;
 /// Concurrent connections of the list load.
 const CONNECTIONS: usize = 8;
 /// How long one round of the list load lasts.
@@ -123,14 +126,21 @@ fn main() {
     let cli_run = cli_run_latency(&ours, &theirs);
     let api_cycle = runtime.block_on(api_cycle_latency(&ours, &theirs));
     for engine in [&ours, &theirs] {
-        create_listed(engine);
+        LISTED_BATCH.make(engine);
     }
     let (our_rate, their_rate) = runtime.block_on(list_rates(&ours, &theirs));
     settle();
     let our_loaded = tree_memory(&ours.dir);
     let their_loaded = tree_memory(&theirs.dir);
     for engine in [&ours, &theirs] {
-        remove_listed(engine);
+        LISTED_BATCH.remove(engine);
+        RUNNING_BATCH.make(engine);
+    }
+    settle();
+    let our_running = tree_memory(&ours.dir);
+    let their_running = tree_memory(&theirs.dir);
+    for engine in [&ours, &theirs] {
+        RUNNING_BATCH.remove(engine);
     }
     settle();
     let our_idle = tree_memory(&ours.dir);
@@ -182,6 +192,12 @@ fn main() {
             format!("memory with {LISTED} created containers"),
             &our_loaded,
             &their_loaded,
+            "",
+        ),
+        (
+            format!("memory with {RUNNING} running containers (`sleep`)"),
+            &our_running,
+            &their_running,
             "",
         ),
         (
@@ -297,31 +313,55 @@ async fn api_cycle(client: &Client, daemon: &str) -> Duration {
     started.elapsed()
 }
 
-/// The name of the `n`th listed container.
-fn listed_name(n: usize) -> String {
-    format!("bench-listed-{n}")
+/// A batch of busybox `sleep 300` containers without a network, named `<prefix>-<n>`.
+#[derive(Clone, Copy)]
+struct Batch {
+    prefix: &'static str,
+    count: usize,
+    /// `create` (never started) or `run -d` (running).
+    how: &'static [&'static str],
 }
 
-/// Creates the [`LISTED`] containers (never started) with the docker CLI, one invocation each.
-fn create_listed(engine: &Engine<'_>) {
-    for n in 0..LISTED {
-        let name = listed_name(n);
-        engine.docker([
-            "create",
-            "--network",
-            "none",
-            "--name",
-            &name,
-            "busybox",
-            "sleep",
-            "300",
-        ]);
+/// The [`LISTED`] containers of the list load, never started.
+const LISTED_BATCH: Batch = Batch {
+    prefix: "bench-listed",
+    count: LISTED,
+    how: &["create"],
+};
+/// The [`RUNNING`] containers of the memory measure.
+const RUNNING_BATCH: Batch = Batch {
+    prefix: "bench-running",
+    count: RUNNING,
+    how: &["run", "-d"],
+};
+
+impl Batch {
+    fn names(self) -> impl Iterator<Item = String> {
+        (0..self.count).map(move |n| format!("{}-{n}", self.prefix))
     }
-}
 
-/// Removes the [`LISTED`] containers with one `docker rm`.
-fn remove_listed(engine: &Engine<'_>) {
-    engine.docker(std::iter::once("rm".to_owned()).chain((0..LISTED).map(listed_name)));
+    /// Makes the containers with the docker CLI, one invocation each.
+    fn make(self, engine: &Engine<'_>) {
+        for name in self.names() {
+            let mut args: Vec<&str> = self.how.to_vec();
+            args.extend([
+                "--network",
+                "none",
+                "--name",
+                &name,
+                "busybox",
+                "sleep",
+                "300",
+            ]);
+            engine.docker(args);
+        }
+    }
+
+    /// Removes the containers (killing running ones) with one `docker rm -f`.
+    fn remove(self, engine: &Engine<'_>) {
+        let command = ["rm".to_owned(), "-f".to_owned()];
+        engine.docker(command.into_iter().chain(self.names()));
+    }
 }
 
 /// The list load's requests per second on each daemon: rounds of [`LOAD_ROUND`], alternating,
@@ -461,7 +501,11 @@ fn tree_memory(dir: &Path) -> Memory {
         kib += field("VmRSS:")
             .and_then(|rss| rss.trim_end_matches("kB").trim().parse::<u64>().ok())
             .unwrap_or(0);
-        let program = field("Name:").unwrap_or("?").to_owned();
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+        let program =
+            String::from_utf8_lossy(argv0.rsplit(|b| *b == b'/').next().unwrap_or_default())
+                .into_owned();
         if !programs.contains(&program) {
             programs.push(program);
         }
