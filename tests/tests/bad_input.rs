@@ -569,6 +569,21 @@ fn a_full_address_pool_refuses_a_start_as_dockerd_does_leaving_nothing_until_an_
         docker(cli, &["create", "--name", "over", "busybox", "true"]);
     }
     let before = drydockd.leftovers();
+    // The running `fill` shows in every kind of trace the check looks for.
+    for kind in [
+        "mount ",
+        "process ",
+        "runc container ",
+        "namespace file ",
+        "cgroup ",
+        "interface ",
+        "network endpoint ",
+    ] {
+        assert!(
+            before.iter().any(|trace| trace.starts_with(kind)),
+            "no {kind}trace of a running container in {before:#?}"
+        );
+    }
     let start = |socket: &Path| {
         answer(&docker_http::request(
             socket,
