@@ -68,6 +68,25 @@ pub fn request(
     target: &str,
     json_body: Option<&serde_json::Value>,
 ) -> HttpResponse {
+    let body = json_body.map(serde_json::Value::to_string);
+    let body = body
+        .as_deref()
+        .map(|body| ("application/json", body.as_bytes()));
+    request_with_body(socket, method, target, body)
+}
+
+/// Sends `method target` to the daemon at `socket` with `body` (its content type and its
+/// bytes, sent as they are: malformed JSON too).
+///
+/// # Panics
+///
+/// As [`request`].
+pub fn request_with_body(
+    socket: &Path,
+    method: &str,
+    target: &str,
+    body: Option<(&str, &[u8])>,
+) -> HttpResponse {
     let what = format!("{method} {target}");
     let mut stream = UnixStream::connect(socket)
         .unwrap_or_else(|e| panic!("{what}: cannot connect to {}: {e}", socket.display()));
@@ -75,15 +94,18 @@ pub fn request(
         .set_read_timeout(Some(TIMEOUT))
         .and_then(|()| stream.set_write_timeout(Some(TIMEOUT)))
         .unwrap_or_else(|e| panic!("{what}: cannot set timeouts: {e}"));
-    let body = json_body.map(|b| b.to_string()).unwrap_or_default();
     let mut head = format!("{method} {target} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n");
-    if json_body.is_some() {
-        head.push_str("Content-Type: application/json\r\n");
+    if let Some((content_type, _)) = body {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
     }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let bytes = body.map_or(&[][..], |(_, bytes)| bytes);
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", bytes.len()));
+    // One write: a daemon that answers from the head alone (and closes) must not find the
+    // body still to come.
+    let mut request = head.into_bytes();
+    request.extend_from_slice(bytes);
     stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(body.as_bytes()))
+        .write_all(&request)
         .unwrap_or_else(|e| panic!("{what}: cannot send: {e}"));
     let mut raw = Vec::new();
     stream

@@ -532,7 +532,7 @@ pub(crate) fn unmount_and_remove(dir: &Path) {
 }
 
 /// The mount points at or under `dir`, from `/proc/self/mountinfo`.
-fn mount_points_under(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn mount_points_under(dir: &Path) -> Vec<PathBuf> {
     let Ok(table) = fs::read_to_string("/proc/self/mountinfo") else {
         return Vec::new();
     };

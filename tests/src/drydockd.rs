@@ -34,8 +34,9 @@ use drydock_engine::network::link;
 use drydock_engine::network::nat::Firewall;
 
 use crate::dockerd::{
-    busybox_rootfs, cli_command, command_line_names, make_private_folder, orphaned_folders,
-    run_with_input, terminate, unix_url, unmount_and_remove, wait_until_answering,
+    busybox_rootfs, cli_command, command_line_names, make_private_folder, mount_points_under,
+    orphaned_folders, run_with_input, terminate, unix_url, unmount_and_remove,
+    wait_until_answering,
 };
 use crate::network_slot::Slot;
 
@@ -60,6 +61,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Drydockd {
     dir: PathBuf,
     slot: Slot,
+    /// The prefix length of the bridge's subnet, the slot's `10.213.<n>.0/<prefix_len>`.
+    prefix_len: u8,
     child: Mutex<Option<Child>>,
 }
 
@@ -72,6 +75,16 @@ impl Drydockd {
     /// When the binary cannot be started or does not answer within 30 seconds; the panic
     /// message holds the daemon's log.
     pub fn start(binary: &Path) -> Drydockd {
+        Drydockd::start_with_subnet(binary, 24)
+    }
+
+    /// [`Drydockd::start`] with a bridge subnet of `prefix_len` bits (`--bip`): a /30 has one
+    /// address for a container, a /29 five.
+    ///
+    /// # Panics
+    ///
+    /// As [`Drydockd::start`].
+    pub fn start_with_subnet(binary: &Path, prefix_len: u8) -> Drydockd {
         for dir in orphaned_folders(FOLDER_PREFIX) {
             remove_leftovers(&dir);
         }
@@ -84,7 +97,7 @@ impl Drydockd {
         let log_too = log
             .try_clone()
             .unwrap_or_else(|e| panic!("cannot share drydockd.log: {e}"));
-        let bip = format!("{}/24", slot.subnet(24).first_host());
+        let bip = format!("{}/{prefix_len}", slot.subnet(prefix_len).first_host());
         let child = Command::new(&binary)
             .arg("-H")
             .arg(unix_url(&dir.join("drydockd.sock")))
@@ -106,6 +119,7 @@ impl Drydockd {
         let daemon = Drydockd {
             dir,
             slot,
+            prefix_len,
             child: Mutex::new(Some(child)),
         };
         // A panic here drops `daemon`, which stops it and removes its folder.
@@ -141,7 +155,108 @@ impl Drydockd {
 
     /// The subnet of the daemon's default `bridge` network.
     pub fn subnet(&self) -> drydock_engine::network::Subnet {
-        self.slot.subnet(24)
+        self.slot.subnet(self.prefix_len)
+    }
+
+    /// The cgroup under which the daemon puts each container's (`--cgroup-parent`).
+    pub fn cgroup_parent(&self) -> String {
+        cgroup_parent(&self.dir)
+    }
+
+    /// The daemon's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(Child::id)
+    }
+
+    /// The interfaces enslaved to the daemon's bridge: the host ends of its containers' veths.
+    ///
+    /// # Panics
+    ///
+    /// When `ip` cannot be run.
+    pub fn bridge_ports(&self) -> Vec<String> {
+        let output = Command::new("ip")
+            .args(["-o", "link", "show", "master", &self.bridge()])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run ip: {e}"));
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|line| line.split(':').nth(1))
+            .map(|name| name.trim().split('@').next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// What containers could have left on the host that is still there, one line each: mounts
+    /// under the daemon's folder (root filesystems, volumes, namespaces), processes naming it
+    /// other than the daemon (monitors, port proxies), containers runc knows, namespace files,
+    /// container records, root filesystems and state folders, container cgroups under the
+    /// cgroup parent, interfaces on the bridge, and network endpoints (addresses taken from the
+    /// pool). Empty when nothing is left.
+    ///
+    /// Run it while no docker CLI aimed at the daemon runs (the CLI's `-H` names the folder).
+    pub fn leftovers(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for mount in mount_points_under(&self.dir) {
+            found.push(format!("mount {}", mount.display()));
+        }
+        let daemon = self.pid().and_then(|pid| i32::try_from(pid).ok());
+        for pid in processes_naming(&self.dir) {
+            if Some(pid) != daemon {
+                let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                let shown = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                found.push(format!("process {pid}: {shown}"));
+            }
+        }
+        let entries = |dir: PathBuf| -> Vec<String> {
+            fs::read_dir(&dir)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|entry| entry.path().display().to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for state in entries(self.dir.join("exec").join("runc")) {
+            found.push(format!("runc container {state}"));
+        }
+        for namespace in entries(self.dir.join("exec").join("netns")) {
+            found.push(format!("namespace file {namespace}"));
+        }
+        for (what, dir) in [
+            ("container record", self.dir.join("data").join("containers")),
+            ("root filesystem", self.dir.join("data").join("rootfs")),
+            ("container state", self.dir.join("exec").join("containers")),
+        ] {
+            for entry in entries(dir) {
+                found.push(format!("{what} {entry}"));
+            }
+        }
+        for hierarchy in entries(PathBuf::from(CGROUP_ROOT)) {
+            let parent = Path::new(&hierarchy).join(self.cgroup_parent().trim_start_matches('/'));
+            for group in entries(parent) {
+                if Path::new(&group).is_dir() {
+                    found.push(format!("cgroup {group}"));
+                }
+            }
+        }
+        for port in self.bridge_ports() {
+            found.push(format!("interface {port} on {}", self.bridge()));
+        }
+        let state = self.dir.join("data").join("network").join("state.json");
+        let endpoints = fs::read(&state)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|state| state.get("endpoints").cloned())
+            .and_then(|endpoints| endpoints.as_object().cloned())
+            .unwrap_or_default();
+        for (container, endpoint) in endpoints {
+            found.push(format!("network endpoint of {container}: {endpoint}"));
+        }
+        found
     }
 
     /// The daemon's log so far.
@@ -233,18 +348,23 @@ fn remove_leftovers(dir: &Path) {
     remove_cgroups(&cgroup_parent(dir));
 }
 
-/// SIGKILLs every process whose command line names `dir`, and waits a little for them to go.
-fn kill_processes_naming(dir: &Path) {
+/// The processes (but this one) whose command line names `dir`.
+fn processes_naming(dir: &Path) -> Vec<i32> {
     let own = std::process::id();
     let Ok(entries) = fs::read_dir("/proc") else {
-        return;
+        return Vec::new();
     };
-    let victims: Vec<i32> = entries
+    entries
         .flatten()
         .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| u32::try_from(*pid).is_ok_and(|pid| pid != own))
         .filter(|pid| command_line_names(*pid, dir))
-        .collect();
+        .collect()
+}
+
+/// SIGKILLs every process whose command line names `dir`, and waits a little for them to go.
+fn kill_processes_naming(dir: &Path) {
+    let victims = processes_naming(dir);
     for pid in &victims {
         // SAFETY: kill(2) has no memory-safety preconditions; the process names our folder.
         unsafe { libc::kill(*pid, libc::SIGKILL) };

@@ -44,7 +44,8 @@ async fn container(client: &Client, name: &str, cmd: &[&str], start: bool) -> St
     id
 }
 
-/// A tar of `(path, kind, content or link target)`: `d` folder, `f` file, `l` symlink.
+/// A tar of `(path, kind, content or link target)`: `d` folder, `f` file, `l` symlink, `h`
+/// hard link.
 fn tar_of(entries: &[(&str, char, &str)]) -> Vec<u8> {
     let mut archive = tar::Builder::new(Vec::new());
     for (path, kind, data) in entries {
@@ -57,8 +58,12 @@ fn tar_of(entries: &[(&str, char, &str)]) -> Vec<u8> {
                 header.set_size(0);
                 archive.append_data(&mut header, path, &[][..])
             }
-            'l' => {
-                header.set_entry_type(tar::EntryType::Symlink);
+            'l' | 'h' => {
+                header.set_entry_type(if *kind == 'l' {
+                    tar::EntryType::Symlink
+                } else {
+                    tar::EntryType::Link
+                });
                 header.set_size(0);
                 archive.append_link(&mut header, path, data)
             }
@@ -312,6 +317,48 @@ async fn uploads_that_climb_out_or_follow_symlinks_out_never_write_outside_the_r
         refusal(get(&client, &id, "/root/up").await.expect_err("not made")).0,
         404
     );
+}
+
+#[tokio::test]
+async fn hard_links_out_of_the_folder_and_bodies_that_are_no_tar_are_refused_and_write_nothing() {
+    let (_daemon, client) = DaemonProcess::with_busybox("files-hardlink").await;
+    let id = container(&client, "hardlink", &["sleep", "300"], true).await;
+
+    // A file, then a hard link leading above the folder (to the container's /etc/passwd,
+    // which the host path it resolves to could as well be): refused whole, as dockerd does.
+    let out = tar_of(&[("first", 'f', "x\n"), ("pw", 'h', "../etc/passwd")]);
+    let (status, message) = refusal(put(&client, &id, "/root", out).await.expect_err("refused"));
+    assert_eq!(status, 400);
+    assert!(message.contains("invalid hardlink"), "{message}");
+    for made in ["/root/first", "/root/pw"] {
+        assert_eq!(
+            refusal(get(&client, &id, made).await.expect_err("not made")).0,
+            404,
+            "{made}"
+        );
+    }
+    // A hard link inside the folder is fine.
+    put(
+        &client,
+        &id,
+        "/root",
+        tar_of(&[("a", 'f', "same\n"), ("b", 'h', "a")]),
+    )
+    .await
+    .expect("a hard link within the folder");
+    assert_eq!(
+        get(&client, &id, "/root/b").await.expect("the link"),
+        [("b".to_owned(), "same\n".to_owned())]
+    );
+
+    // A body that is no tar: a 400 saying so, nothing written.
+    let (status, message) = refusal(
+        put(&client, &id, "/root", b"this is not a tar archive".to_vec())
+            .await
+            .expect_err("refused"),
+    );
+    assert_eq!(status, 400, "{message}");
+    assert!(message.contains("Error processing tar file"), "{message}");
 }
 
 #[tokio::test]

@@ -144,6 +144,45 @@ impl CgroupLayout {
             .then(|| (root.join(relative), true))
     }
 
+    /// The CPUs and memory nodes containers may be pinned to (`--cpuset-cpus`,
+    /// `--cpuset-mems`), as lists (`0-3`, `0`), where dockerd reads them: the root of the
+    /// cpuset hierarchy (its effective sets on cgroup v2), else the kernel's online lists.
+    ///
+    /// # Errors
+    ///
+    /// When none of them can be read.
+    pub fn cpuset_available(&self) -> Result<(String, String)> {
+        let mut candidates = Vec::new();
+        if let Some((root, v2)) = self.dir("cpuset", "/") {
+            let suffix = if v2 { ".effective" } else { "" };
+            candidates.push((
+                root.join(format!("cpuset.cpus{suffix}")),
+                root.join(format!("cpuset.mems{suffix}")),
+            ));
+        }
+        candidates.push((
+            PathBuf::from("/sys/devices/system/cpu/online"),
+            PathBuf::from("/sys/devices/system/node/online"),
+        ));
+        let mut failure = None;
+        for (cpus, mems) in candidates {
+            match (fs::read_to_string(&cpus), fs::read_to_string(&mems)) {
+                (Ok(cpus), Ok(mems)) => {
+                    return Ok((cpus.trim().to_owned(), mems.trim().to_owned()));
+                }
+                (Err(e), _) => failure = Some(Error::io("read", &cpus, e)),
+                (_, Err(e)) => failure = Some(Error::io("read", &mems, e)),
+            }
+        }
+        Err(failure.unwrap_or_else(|| {
+            Error::io(
+                "read",
+                Path::new("/sys/devices/system/cpu/online"),
+                std::io::ErrorKind::NotFound.into(),
+            )
+        }))
+    }
+
     /// The cgroup folder of `path` whose limit files a controller's settings show in, for
     /// tests and tools: the memory controller's.
     pub fn memory_dir(&self, path: &str) -> Option<PathBuf> {
@@ -412,6 +451,23 @@ pub fn system_cpu() -> Result<(u64, u32)> {
         }
     }
     Ok((total, cpus))
+}
+
+/// How many CPUs this process may run on (its affinity mask), as Go's `runtime.NumCPU` counts
+/// them for dockerd's `NanoCpus` limit; 1 when the mask cannot be read.
+pub fn usable_cpus() -> u32 {
+    // SAFETY: an all-zero cpu_set_t is a valid (empty) set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: the pointer and size describe `set`, which outlives the call; pid 0 is this
+    // process.
+    let read = unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) };
+    if read != 0 {
+        return 1;
+    }
+    // SAFETY: `set` was filled by sched_getaffinity.
+    u32::try_from(unsafe { libc::CPU_COUNT(&set) })
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// The host's memory in bytes (`/proc/meminfo`'s `MemTotal`).

@@ -447,9 +447,14 @@ fn the_pool_never_hands_out_an_address_twice_and_takes_released_ones_back_last()
         .networks()
         .attach(&new_container_id(), NetworkMode::Bridge, &[])
         .expect_err("the pool is exhausted");
-    assert!(
-        full.to_string().contains("no available IPv4 addresses"),
-        "{full}"
+    // In dockerd's words, naming the network and its id.
+    let bridge = scene.networks().find("bridge").expect("the bridge network");
+    assert_eq!(
+        full.to_string(),
+        format!(
+            "no available IPv4 addresses on this network's address pools: bridge ({})",
+            bridge.id
+        )
     );
     let namespaces = std::fs::read_dir(scene.sandbox.dir.join("exec/netns"))
         .expect("the namespaces' folder")

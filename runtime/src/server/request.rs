@@ -6,8 +6,10 @@
 //! - `filters` is JSON in either form [`Filters::parse`] reads; other
 //!   JSON-encoded parameters (`buildargs`, `labels`, …) must be JSON.
 //! - JSON bodies are read up to a size cap (413 beyond it); an empty body
-//!   counts as absent. Tar and byte bodies are never buffered: they are handed
-//!   over as a [`BodyStream`].
+//!   counts as absent. A body sent with a `Content-Type` other than JSON is a
+//!   400 in dockerd's words, and one that does not decode a 400 naming the
+//!   field. Tar and byte bodies are never buffered: they are handed over as a
+//!   [`BodyStream`].
 
 use std::pin::Pin;
 use std::str::FromStr;
@@ -129,6 +131,66 @@ impl Query {
                 ))
             }),
         }
+    }
+}
+
+/// dockerd's `CheckForJSON`: a body sent with a `Content-Type` must be sent as
+/// `application/json` (parameters such as `charset` aside). A body without one
+/// is read as JSON.
+fn check_json_content_type(headers: &HeaderMap) -> Result<(), ServerError> {
+    let Some(value) = headers.get(axum::http::header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let media_type = text.split(';').next().unwrap_or_default().trim();
+    if media_type.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(ServerError::bad_request(format!(
+            "Content-Type specified ({text}) must be 'application/json'"
+        )))
+    }
+}
+
+/// The 400 for a JSON body `bytes` that does not decode as `T`: `expected an
+/// object` when `T` is one and the body is not, else serde's message, after the
+/// path of the field a value of the wrong type is at (decoded again, with the
+/// path tracked, only now that it failed).
+fn json_error<T: DeserializeOwned>(bytes: &[u8]) -> ServerError {
+    let starts_as_object = bytes
+        .iter()
+        .find(|byte| !byte.is_ascii_whitespace())
+        .is_some_and(|byte| *byte == b'{');
+    if !starts_as_object && takes_object::<T>() {
+        return ServerError::bad_request("invalid JSON in the request body: expected an object");
+    }
+    let mut decoder = serde_json::Deserializer::from_slice(bytes);
+    let message = match serde_path_to_error::deserialize::<_, T>(&mut decoder) {
+        Err(err) => {
+            let path = err.path().to_string();
+            // A syntax error (a cut body, a stray character) has no field to name.
+            let data = err.inner().classify() == serde_json::error::Category::Data;
+            if !data || path == "." || path == "?" {
+                err.inner().to_string()
+            } else {
+                format!("{path}: {}", err.inner())
+            }
+        }
+        // Decoded on its own but not as the whole body: trailing characters.
+        Ok(_) => match decoder.end() {
+            Err(err) => err.to_string(),
+            Ok(()) => "it does not decode".to_owned(),
+        },
+    };
+    ServerError::bad_request(format!("invalid JSON in the request body: {message}"))
+}
+
+/// Whether `T` is decoded from a JSON object (serde would also take a struct's
+/// fields from an array, in order, and then complain about the first one).
+fn takes_object<T: DeserializeOwned>() -> bool {
+    match serde_json::from_slice::<T>(b"{}") {
+        Ok(_) => true,
+        Err(err) => !err.to_string().starts_with("invalid type: map"),
     }
 }
 
@@ -282,15 +344,17 @@ impl Request {
         }
     }
 
-    /// The JSON body, `None` when the body is empty. Bad JSON is a 400.
+    /// The JSON body, `None` when the body is empty. A body whose `Content-Type`
+    /// is not JSON, or that does not decode, is a 400.
     pub async fn json_body<T: DeserializeOwned>(&mut self) -> Result<Option<T>, ServerError> {
         let bytes = self.body_bytes().await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        serde_json::from_slice(&bytes).map(Some).map_err(|err| {
-            ServerError::bad_request(format!("invalid JSON in the request body: {err}"))
-        })
+        check_json_content_type(&self.headers)?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|_| json_error::<T>(&bytes))
     }
 
     /// A text body, `None` when empty.
@@ -323,6 +387,74 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_json_body_sent_as_another_media_type_is_refused_in_dockerds_words() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                axum::http::header::CONTENT_TYPE,
+                value.parse().expect("a header value"),
+            );
+            headers
+        };
+        assert!(check_json_content_type(&HeaderMap::new()).is_ok());
+        assert!(check_json_content_type(&with("application/json")).is_ok());
+        assert!(check_json_content_type(&with("Application/JSON; charset=utf-8")).is_ok());
+        let refused = check_json_content_type(&with("text/plain")).expect_err("refused");
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            refused.message,
+            "Content-Type specified (text/plain) must be 'application/json'"
+        );
+    }
+
+    #[test]
+    fn a_json_body_that_does_not_decode_is_refused_naming_the_field() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Inner {
+            #[serde(rename = "Memory")]
+            memory: Option<i64>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Outer {
+            #[serde(rename = "HostConfig")]
+            host_config: Option<Inner>,
+        }
+        let refused = json_error::<Outer>(br#"{"HostConfig": {"Memory": "lots"}}"#);
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(
+            refused
+                .message
+                .starts_with("invalid JSON in the request body: HostConfig.Memory: invalid type"),
+            "{}",
+            refused.message
+        );
+        let array = json_error::<Outer>(b"[1, 2]");
+        assert_eq!(
+            array.message,
+            "invalid JSON in the request body: expected an object"
+        );
+        let list = json_error::<Vec<i64>>(b"[1, \"two\"]");
+        assert!(
+            list.message.contains("[1]: invalid type"),
+            "{}",
+            list.message
+        );
+        let cut = json_error::<Outer>(br#"{"HostConfig": {"#);
+        assert_eq!(
+            cut.message,
+            "invalid JSON in the request body: EOF while parsing an object at line 1 column 16"
+        );
+        let trailing = json_error::<Outer>(br#"{} x"#);
+        assert!(
+            trailing.message.contains("trailing"),
+            "{}",
+            trailing.message
+        );
+    }
 
     #[test]
     fn booleans_read_as_the_daemon_reads_them() {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use drydock_engine::images::ContainerConfig;
 use drydock_engine::oci::merge_image_config;
 use drydock_engine::timestamp::Timestamp;
-use drydock_models::{ContainerCreateBody, HostConfig};
+use drydock_models::ContainerCreateBody;
 use drydock_runtime::server::ServerError;
 use serde_json::Value;
 
@@ -41,45 +41,6 @@ pub fn container_config(body: &ContainerCreateBody) -> Result<ContainerConfig, S
         .map_err(|e| ServerError::bad_request(format!("invalid container config: {e}")))
 }
 
-/// Checks the host config as dockerd does at create.
-fn validate_host_config(host: &HostConfig) -> Result<(), ServerError> {
-    let policy = host
-        .restart_policy
-        .as_ref()
-        .and_then(|p| p.name.as_ref())
-        .map(|n| n.as_str().to_owned())
-        .unwrap_or_default();
-    if host.auto_remove == Some(true) && !matches!(policy.as_str(), "" | "no") {
-        return Err(ServerError::bad_request(
-            "conflicting options: cannot specify both --restart and --rm",
-        ));
-    }
-    if !matches!(
-        policy.as_str(),
-        "" | "no" | "always" | "unless-stopped" | "on-failure"
-    ) {
-        return Err(ServerError::bad_request(format!(
-            "invalid restart policy '{policy}'"
-        )));
-    }
-    let retries = host
-        .restart_policy
-        .as_ref()
-        .and_then(|p| p.maximum_retry_count)
-        .unwrap_or(0);
-    if retries < 0 {
-        return Err(ServerError::bad_request(
-            "maximum retry count cannot be negative",
-        ));
-    }
-    if retries > 0 && policy != "on-failure" {
-        return Err(ServerError::bad_request(format!(
-            "maximum retry count cannot be used with restart policy '{policy}'"
-        )));
-    }
-    Ok(())
-}
-
 /// Creates a container as `docker create` does: its record (config merged with the image's,
 /// mounts planned), its volumes (a volume `create` event each), then the container itself.
 ///
@@ -109,19 +70,8 @@ fn new_record(
     name: Option<&str>,
     body: &ContainerCreateBody,
 ) -> Result<ContainerRecord, ServerError> {
-    let name = match name.filter(|n| !n.is_empty()) {
-        Some(requested) => {
-            let name = names::validate(requested)?;
-            daemon.containers.check_name_free(&name)?;
-            name
-        }
-        None => {
-            let seed = u64::from_str_radix(&random_hex(8), 16).unwrap_or(7);
-            names::generate(seed, |candidate| {
-                daemon.containers.id_of_name(candidate).is_some()
-            })
-        }
-    };
+    // dockerd's order: the request's checks, the image, then the name.
+    super::validate::check_create(body)?;
     let image = body.image.clone().unwrap_or_default();
     if image.is_empty() {
         return Err(ServerError::bad_request("No image specified"));
@@ -129,6 +79,15 @@ fn new_record(
     // The engine names a missing image as dockerd does (`busybox:latest`).
     let image_id = daemon.images.resolve(&image).map_err(api_error)?;
     let image_config = daemon.images.config(&image_id).map_err(api_error)?;
+    // Without a name, the store generates one as it inserts the record.
+    let name = match name.filter(|n| !n.is_empty()) {
+        Some(requested) => {
+            let name = names::validate(requested)?;
+            daemon.containers.check_name_free(&name)?;
+            name
+        }
+        None => String::new(),
+    };
     let mut config = container_config(body)?;
     let reset_entrypoint = config.entrypoint.as_deref() == Some(&[String::new()][..]);
     if let Some(image_defaults) = &image_config.config {
@@ -145,7 +104,6 @@ fn new_record(
         return Err(ServerError::bad_request("No command specified"));
     }
     let mut host_config = body.host_config.clone().unwrap_or_default();
-    validate_host_config(&host_config)?;
     // dockerd fills in its default log driver.
     let log_type_unset = host_config
         .log_config
@@ -215,37 +173,5 @@ mod tests {
             Some(vec!["sh".to_owned(), "-c".to_owned()])
         );
         assert!(config.tty);
-    }
-
-    #[test]
-    fn restart_policies_conflict_with_auto_remove_and_bad_retry_counts() {
-        let host = |json: serde_json::Value| -> HostConfig {
-            serde_json::from_value(json).expect("parses")
-        };
-        assert!(validate_host_config(&host(serde_json::json!({}))).is_ok());
-        assert!(
-            validate_host_config(&host(
-                serde_json::json!({"AutoRemove": true, "RestartPolicy": {"Name": "always"}})
-            ))
-            .is_err()
-        );
-        assert!(
-            validate_host_config(&host(
-                serde_json::json!({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 3}})
-            ))
-            .is_err()
-        );
-        assert!(
-            validate_host_config(&host(
-                serde_json::json!({"RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}})
-            ))
-            .is_ok()
-        );
-        assert!(
-            validate_host_config(&host(
-                serde_json::json!({"RestartPolicy": {"Name": "sometimes"}})
-            ))
-            .is_err()
-        );
     }
 }

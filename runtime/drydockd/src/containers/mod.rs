@@ -11,6 +11,7 @@ pub mod record;
 pub mod stats;
 pub mod store;
 pub mod streams;
+pub mod validate;
 pub mod view;
 
 use drydock_runtime::ApiVersion;

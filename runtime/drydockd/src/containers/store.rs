@@ -218,21 +218,21 @@ impl ContainerStore {
         }
     }
 
-    /// The id of the container called `name`, if any.
-    pub fn id_of_name(&self, name: &str) -> Option<String> {
-        self.map()
-            .values()
-            .find(|c| c.lock().name == name)
-            .map(|c| c.id.clone())
-    }
-
-    /// Adds a new container, refusing a name in use with Docker's 409.
+    /// Adds a new container, refusing a name in use with Docker's 409. A record without a
+    /// name gets a generated one, picked while the store is locked, so that creates running at
+    /// the same time never pick the same name (and never fail for a name nobody asked for).
     ///
     /// # Errors
     ///
     /// 409 when the name is taken; 500 when the record cannot be written.
-    pub fn insert(&self, record: ContainerRecord) -> Result<Arc<Container>, ServerError> {
+    pub fn insert(&self, mut record: ContainerRecord) -> Result<Arc<Container>, ServerError> {
         let mut map = self.map();
+        if record.name.is_empty() {
+            let seed = u64::from_str_radix(&crate::daemon::random_hex(8), 16).unwrap_or(7);
+            record.name = crate::names::generate(seed, |candidate| {
+                check_name_free(&map, candidate, None).is_err()
+            });
+        }
         check_name_free(&map, &record.name, None)?;
         let container = Arc::new(Container::new(record, &self.data_root));
         if let Some(dir) = container.file.parent() {
@@ -360,19 +360,42 @@ fn io_error(action: &str, path: &Path, source: std::io::Error) -> drydock_engine
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::containers::record::State;
+    use std::collections::BTreeSet;
 
-    fn record(id: &str) -> ContainerRecord {
+    use drydock_engine::containers::RuntimeConfig;
+
+    use super::*;
+
+    /// A store on a new folder under /tmp, and the folder (removed by the caller).
+    fn store(name: &str) -> (ContainerStore, PathBuf) {
+        let dir = PathBuf::from(format!(
+            "/tmp/drydockd-unit-store-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let runtime = ContainerRuntime::new(RuntimeConfig {
+            data_root: dir.join("data"),
+            exec_root: dir.join("exec"),
+            runtime: PathBuf::from("runc"),
+            monitor: PathBuf::from("drydockd"),
+            monitor_args: Vec::new(),
+            cgroup_parent: "/drydockd-unit".to_owned(),
+        })
+        .expect("the runtime's folders");
+        let store = ContainerStore::load(&dir.join("data"), &runtime).expect("an empty store");
+        (store, dir)
+    }
+
+    fn record(name: &str) -> ContainerRecord {
         ContainerRecord {
-            id: id.to_owned(),
-            name: "removal".to_owned(),
-            created: Timestamp::now(),
+            id: crate::daemon::random_hex(32),
+            name: name.to_owned(),
+            created: drydock_engine::timestamp::Timestamp::now(),
             image: "busybox".to_owned(),
             image_id: format!("sha256:{}", "0".repeat(64)),
             config: Default::default(),
             host_config: Default::default(),
-            state: State::default(),
+            state: Default::default(),
             restart_count: 0,
             exec_ids: Vec::new(),
             mounts: Default::default(),
@@ -382,11 +405,60 @@ mod tests {
     }
 
     #[test]
+    fn unnamed_containers_inserted_at_once_each_get_a_valid_name_of_their_own() {
+        let (store, dir) = store("generated");
+        let inserted: Vec<Result<String, String>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        (0..25)
+                            .map(|_| {
+                                store
+                                    .insert(record(""))
+                                    .map(|container| container.lock().name.clone())
+                                    .map_err(|e| e.message)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().expect("a worker does not panic"))
+                .collect()
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        let names: Vec<String> = inserted
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .expect("no unnamed insert is refused");
+        assert!(
+            names.iter().all(|name| crate::names::is_valid(name)),
+            "{names:?}"
+        );
+        let distinct: BTreeSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), 200, "{names:?}");
+    }
+
+    #[test]
+    fn a_requested_name_in_use_is_refused_with_409_and_the_first_keeps_it() {
+        let (store, dir) = store("named");
+        let first = store.insert(record("web")).expect("the first web");
+        let second = store.insert(record("web"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let refused = second.err().expect("the second web is refused");
+        assert_eq!(refused.status.as_u16(), 409);
+        assert!(refused.message.contains(&first.id), "{}", refused.message);
+        assert_eq!(store.all().len(), 1);
+    }
+
+    #[test]
     fn changes_during_a_removal_stay_in_memory_and_write_nothing_into_the_folder() {
-        let root = std::env::temp_dir().join(format!("drydockd-store-{}", std::process::id()));
-        let id = "a".repeat(64);
-        let container = Container::new(record(&id), &root);
-        std::fs::create_dir_all(root.join("containers").join(&id)).expect("the folder");
+        let (_store, dir) = store("removal");
+        let root = dir.join("data");
+        let record = record("removal");
+        std::fs::create_dir_all(root.join("containers").join(&record.id)).expect("the folder");
+        let container = Container::new(record, &root);
         container.update(|r| r.restart_count = 1).expect("written");
         assert!(container.file.exists(), "a change is written");
         std::fs::remove_file(&container.file).expect("removed");
@@ -400,6 +472,6 @@ mod tests {
             container.file.exists(),
             "written again once the removal failed"
         );
-        std::fs::remove_dir_all(&root).expect("cleaned up");
+        std::fs::remove_dir_all(&dir).expect("cleaned up");
     }
 }

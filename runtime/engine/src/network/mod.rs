@@ -533,7 +533,13 @@ impl Networks {
         };
         if mode == NetworkMode::Bridge {
             let pool = state.pool()?;
-            let ip = pool.allocate()?;
+            // Named as dockerd names it: the network's name and id, not the subnet.
+            let ip = pool.allocate().map_err(|_| {
+                Error::Network(format!(
+                    "no available IPv4 addresses on this network's address pools: {} ({})",
+                    record.name, record.id
+                ))
+            })?;
             let ipam = IpamConfig {
                 subnet: pool.subnet(),
                 gateway: pool.gateway(),
