@@ -372,6 +372,16 @@ fn scenarios() -> Vec<Scenario> {
                     "{{.Status}}",
                 ]),
                 docker(&["rm", "dex"]),
+                // --init: Debian's tini runs as pid 1 under Docker's name, the command under it.
+                docker(&[
+                    "run",
+                    "--rm",
+                    "--init",
+                    IMAGE,
+                    "sh",
+                    "-c",
+                    "cat /proc/1/comm; readlink /proc/1/exe; cat /proc/$$/comm",
+                ]),
             ],
         ),
         scenario(

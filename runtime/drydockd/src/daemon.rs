@@ -86,7 +86,7 @@ impl Daemon {
         let networks = crate::networks::open(&options, &runtime.config().monitor)?;
         let daemon = Daemon {
             inner: Arc::new(Inner {
-                init: resolve_binary(&options.init_path),
+                init: resolve_init(&options.init_path),
                 options,
                 images,
                 volumes,
@@ -121,6 +121,24 @@ pub fn resolve_binary(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
+}
+
+/// The init binary dockerd looks for, and drydockd first.
+pub const DEFAULT_INIT: &str = "docker-init";
+
+/// The init binary `name` names; for the default, `docker-init`, Debian's statically linked
+/// `tini-static` or `catatonit` when it is missing (a dynamically linked `tini` cannot run in
+/// a container whose root has no C library).
+pub fn resolve_init(name: &str) -> Option<PathBuf> {
+    resolve_binary(name).or_else(|| {
+        (name == DEFAULT_INIT)
+            .then(|| {
+                ["tini-static", "catatonit"]
+                    .into_iter()
+                    .find_map(resolve_binary)
+            })
+            .flatten()
+    })
 }
 
 /// The engine's id, made once and kept in `<data root>/engine-id`.

@@ -52,8 +52,11 @@ pub struct Options {
     /// The cgroup under which each container gets `<parent>/<id>`.
     #[arg(long, default_value = "/drydock")]
     pub cgroup_parent: String,
-    /// The init binary for containers run with `--init`.
-    #[arg(long, default_value = "tini")]
+    /// The init binary for containers run with `--init`: a path, or a name on `PATH`. It runs
+    /// inside the container's root, so it must be statically linked (Debian's `docker-init`
+    /// is `tini-static`); when the default is missing, `tini-static` and then `catatonit` are
+    /// looked for.
+    #[arg(long, default_value = crate::daemon::DEFAULT_INIT)]
     pub init_path: String,
     /// The least severe log level printed on stderr: error, warn, info, debug, trace.
     #[arg(short = 'l', long, default_value = "info")]

@@ -18,7 +18,7 @@ use crate::images::ContainerConfig;
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Where the init binary (`--init`) appears in a container, as Docker puts it.
-pub const INIT_PATH: &str = "/dev/init";
+pub const INIT_PATH: &str = "/sbin/docker-init";
 
 /// Docker's default capability set (moby `oci/caps/defaults.go`).
 const DEFAULT_CAPABILITIES: &[Capability] = &[
@@ -85,7 +85,8 @@ pub struct HostSettings {
     pub mounts: Vec<oci_spec::runtime::Mount>,
     /// The container's network namespace.
     pub network: NetworkNamespace,
-    /// An init binary (`tini`) run as the container's pid 1, bind-mounted at `/dev/init`.
+    /// An init binary (`tini-static`) run as the container's pid 1, bind-mounted at
+    /// [`INIT_PATH`].
     pub init: Option<PathBuf>,
     /// Whether the root filesystem is mounted read-only (`ReadonlyRootfs`).
     pub readonly_rootfs: bool,

@@ -57,7 +57,8 @@ fn host_settings(daemon: &Daemon, record: &ContainerRecord) -> Result<HostSettin
     let init = if host.init == Some(true) {
         Some(daemon.init.clone().ok_or_else(|| {
             ServerError::internal(format!(
-                "--init needs {} on the daemon's PATH (install tini or give --init-path)",
+                "--init needs {} on the daemon's PATH (install tini, whose tini-static is \
+                 used, or give --init-path)",
                 daemon.options.init_path
             ))
         })?)

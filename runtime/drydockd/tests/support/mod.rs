@@ -209,11 +209,18 @@ impl DaemonProcess {
 
 /// Everything a container wrote to stdout and stderr, from its log.
 pub async fn logs(client: &Client, id: &str) -> String {
+    logs_of(client, id, false).await
+}
+
+/// Everything a container wrote, from its log: of a container with a terminal (`tty`), the
+/// terminal's bytes as they are.
+pub async fn logs_of(client: &Client, id: &str, tty: bool) -> String {
     let mut frames = client
         .container_logs(ContainerLogsParams {
             id: id.to_owned(),
             stdout: Some(true),
             stderr: Some(true),
+            tty,
             ..ContainerLogsParams::default()
         })
         .await
