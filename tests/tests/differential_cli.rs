@@ -902,6 +902,18 @@ fn scenarios() -> Vec<Scenario> {
                 docker(&["create", "--name", "derr", IMAGE, "true"]),
                 docker(&["start", "derr"]),
                 docker(&["wait", "derr"]),
+                // update checks its request's resources and restart policy as create does.
+                docker(&["update", "--memory", "1k", "derr"]),
+                docker(&["update", "--cpus", "512", "derr"]),
+                docker(&["update", "--memory-swap", "10m", "derr"]),
+                docker(&["update", "--restart", "sometimes", "derr"]),
+                docker(&["update", "--memory", "64m", "--memory-swap", "100m", "derr"]),
+                docker(&[
+                    "inspect",
+                    "--format",
+                    "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}",
+                    "derr",
+                ]),
                 docker(&["stop", "derr"]),
                 docker(&["kill", "derr"]),
                 docker(&["run", "--rm", "nosuchimage:1", "true"]),

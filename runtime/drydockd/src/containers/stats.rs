@@ -21,9 +21,6 @@ use crate::errors::blocking;
 /// How often a stream of stats is sampled, as dockerd does.
 const INTERVAL: Duration = Duration::from_secs(1);
 
-/// The least memory limit dockerd accepts.
-const MINIMUM_MEMORY: i64 = 6 * 1024 * 1024;
-
 /// Go's zero time, which dockerd writes for a time it has not read.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
@@ -270,14 +267,8 @@ pub async fn update(
     let _operation = container.operation.lock().await;
     let record = container.snapshot();
     let cannot = |message: &str| format!("Cannot update container {}: {message}", record.id);
-    if body
-        .memory
-        .is_some_and(|memory| memory != 0 && memory < MINIMUM_MEMORY)
-    {
-        return Err(ServerError::bad_request(
-            "Minimum memory limit allowed is 6MB",
-        ));
-    }
+    // The request's own fields are checked first, as at create.
+    super::validate::check_update(&super::view::convert(&body)?)?;
     let host = &record.host_config;
     if body.restart_policy.as_ref().is_some_and(has_policy) && host.auto_remove == Some(true) {
         return Err(ServerError::conflict(cannot(

@@ -37,7 +37,7 @@ pub fn check_create(body: &ContainerCreateBody) -> Result<(), ServerError> {
     }
     check_config(body)?;
     check_host_config(&host)?;
-    check_resources(&host)?;
+    check_resources(&host, false)?;
     if host.shm_size.is_some_and(|size| size < 0) {
         return Err(ServerError::bad_request("SHM size can not be less than 0"));
     }
@@ -49,6 +49,17 @@ pub fn check_create(body: &ContainerCreateBody) -> Result<(), ServerError> {
         )));
     }
     Ok(())
+}
+
+/// Checks an update request's resources and restart policy as dockerd does before it
+/// updates anything (`host` holds the request's fields only).
+///
+/// # Errors
+///
+/// A 400 with dockerd's message for the first thing wrong.
+pub fn check_update(host: &HostConfig) -> Result<(), ServerError> {
+    check_host_config(host)?;
+    check_resources(host, true)
 }
 
 /// A 400 with `message`.
@@ -198,8 +209,9 @@ fn parse_port_range(text: &str) -> Option<(u16, u16)> {
     (end >= start).then_some((start, end))
 }
 
-/// Memory, swap, CPU and cpuset limits, as dockerd checks them on Linux.
-fn check_resources(host: &HostConfig) -> Result<(), ServerError> {
+/// Memory, swap, CPU and cpuset limits, as dockerd checks them on Linux; an `update` may set
+/// swap alone (the container's memory limit stays).
+fn check_resources(host: &HostConfig, update: bool) -> Result<(), ServerError> {
     let memory = host.memory.unwrap_or(0);
     let swap = host.memory_swap.unwrap_or(0);
     let reservation = host.memory_reservation.unwrap_or(0);
@@ -209,7 +221,7 @@ fn check_resources(host: &HostConfig) -> Result<(), ServerError> {
     if memory > 0 && swap > 0 && swap < memory {
         return refuse("Minimum memoryswap limit should be larger than memory limit, see usage");
     }
-    if memory == 0 && swap > 0 {
+    if memory == 0 && swap > 0 && !update {
         return refuse(
             "You should always set the Memory limit when using Memoryswap limit, see usage",
         );
@@ -400,8 +412,12 @@ mod tests {
 
     #[test]
     fn memory_limits_below_6mb_or_out_of_order_are_refused() {
-        let check = |json| check_resources(&host(json));
+        let check = |json| check_resources(&host(json), false);
         assert!(check(serde_json::json!({"Memory": 6291456, "MemorySwap": -1})).is_ok());
+        assert!(
+            check_update(&host(serde_json::json!({"MemorySwap": 67108864}))).is_ok(),
+            "an update may set swap alone"
+        );
         assert!(check(serde_json::json!({"MemorySwappiness": -1})).is_ok());
         for (json, message) in [
             (
