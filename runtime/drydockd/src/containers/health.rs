@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use drydock_engine::attach::{self, AttachRequest};
+use drydock_engine::attach::AttachRequest;
 use drydock_engine::images::ContainerConfig;
 use drydock_engine::oci::ExecConfig;
 use drydock_engine::timestamp::Timestamp;
@@ -386,13 +386,9 @@ async fn read_output(exec_id: String) -> String {
         stdout: true,
         stderr: true,
     };
-    let connected = tokio::task::spawn_blocking(move || attach::connect(&exec_id, request)).await;
     let mut kept = Vec::new();
     let mut cut = false;
-    if let Ok(Ok(socket)) = connected
-        && socket.set_nonblocking(true).is_ok()
-        && let Ok(socket) = tokio::net::UnixStream::from_std(socket)
-    {
+    if let Some(socket) = super::streams::connect(&exec_id, request).await {
         let mut frames = FramedRead::new(socket, FrameCodec::new());
         while let Some(Ok(frame)) = frames.next().await {
             let room = OUTPUT_LIMIT - kept.len();

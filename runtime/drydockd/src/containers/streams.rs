@@ -300,6 +300,18 @@ pub enum Relayed {
     Unreachable,
 }
 
+/// Connects to the attach socket `name` (a container's or an exec's monitor) as a client
+/// asking for `request`; `None` when it cannot be reached.
+pub async fn connect(name: &str, request: AttachRequest) -> Option<tokio::net::UnixStream> {
+    let name = name.to_owned();
+    let socket = tokio::task::spawn_blocking(move || attach::connect(&name, request))
+        .await
+        .ok()?
+        .ok()?;
+    socket.set_nonblocking(true).ok()?;
+    tokio::net::UnixStream::from_std(socket).ok()
+}
+
 /// Connects to the attach socket `name` (a container's or an exec's monitor) and relays:
 /// its output to `sender`, the client's `input` (when given) to the process's stdin until
 /// the `detach_keys`, which end the relay without touching the process.
@@ -310,15 +322,7 @@ pub async fn relay(
     detach_keys: Vec<u8>,
     sender: &mpsc::Sender<Bytes>,
 ) -> Relayed {
-    let name = name.to_owned();
-    let Ok(Ok(socket)) = tokio::task::spawn_blocking(move || attach::connect(&name, request)).await
-    else {
-        return Relayed::Unreachable;
-    };
-    if socket.set_nonblocking(true).is_err() {
-        return Relayed::Unreachable;
-    }
-    let Ok(socket) = tokio::net::UnixStream::from_std(socket) else {
+    let Some(socket) = connect(name, request).await else {
         return Relayed::Unreachable;
     };
     let (mut from_process, mut to_process) = socket.into_split();
